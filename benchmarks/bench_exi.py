@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: Apache-2.0
+"""EXI codec benchmark (ccy.v2g.exi): median decode and encode time per message type over
+the shared ISO 15118-20 vectors, and the extra RSS of importing the codec.
+
+Run: ``.venv/bin/python benchmarks/bench_exi.py [--repeat N]``. Targets (ccy issue 3):
+DC_ChargeLoopReq and DC_ChargeLoopRes ≤ 50 µs to decode and to encode; import ≤ 15 MB.
+Timings use time.perf_counter_ns; each figure is the median over all vectors of the type of
+the per-vector median of N calls. RSS is read from /proc/self/status in fresh interpreters.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from ccy.v2g.exi import Namespace, decode, encode
+
+VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "iso15118-20"
+JOSEV_NS = {"SAP": "sap", "ISO_V20_COMMON_MSG": "cm", "ISO_V20_DC": "dc", "ISO_V20_AC": "ac"}
+TARGET_US = 50.0
+RSS_PROBE = """
+import sys
+def rss():
+    return int(next(l for l in open('/proc/self/status') if l.startswith('VmRSS')).split()[1])
+before = rss()
+import ccy.v2g.exi
+imported = rss()
+if sys.argv[1] == 'all':
+    from ccy.v2g.exi import codec
+    for key in ('SAP', 'CM', 'DC', 'AC', 'XMLDSIG'):
+        codec.grammars(key)
+print((rss() - before) / 1024, (imported - before) / 1024)
+"""
+
+
+def load() -> list[tuple[Namespace, bytes]]:
+    cases = []
+    for line in (VECTORS / "libiso15118-tests.txt").read_text().splitlines():
+        hex_text, rest = line.split(" ", 1)
+        cases.append((Namespace.from_key(rest.split(" | ")[1].strip()), bytes.fromhex(hex_text)))
+    for line in (VECTORS / "josev_evcc_vs_josev_secc_dc20_transcript.txt").read_text().splitlines():
+        if line.startswith(("EV->", "<-SE")):
+            _direction, ns, hex_text = line.split()
+            cases.append(
+                (Namespace.from_key(JOSEV_NS[ns.split(".", 1)[1]]), bytes.fromhex(hex_text))
+            )
+    return cases
+
+
+def median_ns(call: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter_ns()
+        call()
+        samples.append(time.perf_counter_ns() - start)
+    return statistics.median(samples)
+
+
+def rss_mb(mode: str) -> tuple[float, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE, mode], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2000, help="calls per vector")
+    args = parser.parse_args()
+    timings: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(
+        lambda: {"dec": [], "enc": [], "bytes": []}
+    )
+    for ns, data in load():
+        view = decode(ns, data)
+        name = next(iter(view))
+        for _ in range(50):  # warm-up
+            encode(ns, decode(ns, data))
+        entry = timings[(ns.name, name)]
+        entry["dec"].append(median_ns(lambda ns=ns, data=data: decode(ns, data), args.repeat))
+        entry["enc"].append(median_ns(lambda ns=ns, view=view: encode(ns, view), args.repeat))
+        entry["bytes"].append(len(data))
+    print(f"{'ns':<4} {'message':<34} {'n':>3} {'bytes':>6} {'decode µs':>10} {'encode µs':>10}")
+    verdicts = []
+    for (ns_name, name), entry in sorted(timings.items()):
+        dec = statistics.median(entry["dec"]) / 1000
+        enc = statistics.median(entry["enc"]) / 1000
+        size = statistics.median(entry["bytes"])
+        print(
+            f"{ns_name:<4} {name:<34} {len(entry['dec']):>3} {size:>6.0f} {dec:>10.1f} {enc:>10.1f}"
+        )
+        if name in ("DC_ChargeLoopReq", "DC_ChargeLoopRes"):
+            worst = max(max(entry["dec"]), max(entry["enc"])) / 1000
+            verdicts.append(f"{name}: slowest vector {worst:.1f} µs (target ≤ {TARGET_US:.0f} µs)")
+    print()
+    print("\n".join(verdicts))
+    total, _imported = rss_mb("all")
+    print(
+        f"RSS: import ccy.v2g.exi +{rss_mb('import')[1]:.1f} MB; with all five grammar sets "
+        f"loaded +{total:.1f} MB (target ≤ 15 MB)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+# nooelint: oelint.var.mandatoryvar.HOMEPAGE oelint.var.suggestedvar.BUGTRACKER oelint.var.suggestedvar.CVE_PRODUCT oelint.var.bbclassextend
+# SPDX-License-Identifier: Apache-2.0
+# Suppressed above: ccy has no public home page or bug tracker yet and no CPE (cve-check would
+# match nothing or a foreign product); the recipe is target-only (units of the image).
+SUMMARY = "ccy system integration: slot health check, data partition mounts, U-Boot env"
+DESCRIPTION = "ccy-health-check.service (required by boot-complete.target, so RAUC marks a \
+               slot good only when the ccy units are up), bind mounts of /var/lib/ccy and \
+               /var/log/ccy from the data partition, and /etc/fw_env.config for \
+               fw_printenv/fw_setenv."
+SECTION = "base"
+LICENSE = "Apache-2.0"
+LIC_FILES_CHKSUM = "file://ccy-health-check;beginline=2;endline=2;md5=653b254f286b881bdce1d14afdede628"
+
+SRC_URI = "\
+    file://ccy-health-check \
+    file://ccy-health-check.service \
+    file://var-lib-ccy.mount \
+    file://var-log-ccy.mount \
+    file://fw_env.config \
+"
+S = "${UNPACKDIR}"
+
+inherit allarch systemd features_check
+REQUIRED_DISTRO_FEATURES = "systemd"
+
+SYSTEMD_SERVICE:${PN} = "ccy-health-check.service var-lib-ccy.mount var-log-ccy.mount"
+
+do_configure[noexec] = "1"
+do_compile[noexec] = "1"
+
+# Same layout as tests/image/staging.py (INSTALL_TABLE, DATA_DIRS).
+do_install() {
+    install -d ${D}${systemd_system_unitdir}
+    install -m 0644 ${S}/ccy-health-check.service ${D}${systemd_system_unitdir}/
+    install -m 0644 ${S}/var-lib-ccy.mount ${S}/var-log-ccy.mount ${D}${systemd_system_unitdir}/
+    install -d ${D}${libexecdir}/ccy
+    install -m 0755 ${S}/ccy-health-check ${D}${libexecdir}/ccy/
+    install -d ${D}${sysconfdir}
+    install -m 0644 ${S}/fw_env.config ${D}${sysconfdir}/
+    # Bind-mount sources: wic copies the rootfs's /data into the data partition
+    # (ccy-image.wks.in); tmpfiles.d/ccy.conf sets owners and modes on first boot.
+    install -d ${D}/data/ccy/lib ${D}/data/ccy/log
+}
+
+FILES:${PN} += "${systemd_system_unitdir} ${libexecdir}/ccy /data"
+CONFFILES:${PN} = "${sysconfdir}/fw_env.config"
+RDEPENDS:${PN} = "ccy libubootenv-bin"

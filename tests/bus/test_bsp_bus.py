@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: Apache-2.0
+"""ccy-bsp on the real bus against the MCU simulator on a pseudo-terminal.
+
+busctl reads and calls as an operator would; dbus-send checks D-Bus error names; a dbus-fast
+client (the same one ccyctl uses) waits for signals and property changes. The simulator
+injects what a real UART does wrong: garbage, bad CRCs, truncated frames, unknown codes,
+silence.
+"""
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dbus_fast.aio import MessageBus
+
+from ccy.bsp.client import BspClient
+from ccy.sim.mcu.control import send_command
+from ccy.sim.stack import Stack
+
+pytestmark = pytest.mark.root
+BSP = ("org.ccy.Bsp", "/org/ccy/Bsp")
+BSP1 = (*BSP, "org.ccy.Bsp1")
+
+
+def mcu(stack: Stack, **command: Any) -> dict[str, Any]:
+    reply = send_command(stack.layout.control, command)
+    assert reply.get("ok"), reply
+    return reply
+
+
+def wait_until(
+    probe: Callable[[], Any], wanted: Callable[[Any], bool], timeout_s: float = 5.0
+) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if wanted(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def prop(busctl: Any, stack: Stack, name: str) -> str:
+    r = busctl(stack.address(), "get-property", *BSP1, name)
+    assert r.returncode == 0, r.stderr
+    return str(r.stdout.strip())
+
+
+def stat(busctl: Any, stack: Stack, key: str) -> int:
+    words = prop(busctl, stack, "LinkStatistics").replace('"', "").split()
+    return int(words[words.index(key) + 1]) if key in words else 0
+
+
+def test_busctl_reads_the_firmware_and_link(busctl: Any, stack: Stack) -> None:
+    assert prop(busctl, stack, "LinkUp") == "b true"
+    assert prop(busctl, stack, "FirmwareVersion") == 's "0.2.3"'
+    assert prop(busctl, stack, "GitHash") == 's "g5638a7e18ecce8f0"'
+    assert prop(busctl, stack, "FirmwarePlatform") == 's "CC Y"'
+    temps = prop(busctl, stack, "Temperatures")
+    assert temps.startswith('a(sds) 4 "dc_plus" 25 "Ok"'), temps
+
+
+def test_busctl_calls_and_named_errors(busctl: Any, dbus_send: Any, stack: Stack) -> None:
+    a = stack.address()
+    r = dbus_send(a, *BSP, "org.ccy.Bsp1.SetCcsReady", "string:Maybe")
+    assert "Error org.ccy.Error.InvalidArgument" in r.stderr and "NotReady, Ready" in r.stderr
+    assert busctl(a, "call", *BSP1, "Enable", "b", "false").returncode == 0
+    r = dbus_send(a, *BSP, "org.ccy.Bsp1.SetCcsReady", "string:Ready")
+    assert "Error org.ccy.Error.NotPermitted" in r.stderr and "disabled" in r.stderr
+    r = dbus_send(a, *BSP, "org.ccy.Bsp1.AllowPowerOn", "boolean:true")
+    assert "Error org.ccy.Error.NotPermitted" in r.stderr
+    r = dbus_send(a, *BSP, "org.ccy.Bsp1.Enable", "string:yes")  # dbus-fast: no such signature
+    assert "Error org.freedesktop.DBus.Error.UnknownMethod" in r.stderr, r.stderr
+    assert busctl(a, "call", *BSP1, "Enable", "b", "true").returncode == 0
+    assert busctl(a, "call", *BSP1, "SetCcsReady", "s", "Ready").returncode == 0
+    assert prop(busctl, stack, "CcsReady") == 's "Ready"'
+    assert busctl(a, "call", *BSP1, "SetCcsReady", "s", "NotReady").returncode == 0
+    assert prop(busctl, stack, "LinkUp") == "b true"  # nothing of this disturbed the link
+
+
+async def _collect_signals(
+    stack: Stack, action: Callable[[], None], count: int
+) -> list[tuple[str, str, str]]:
+    bus = await MessageBus(bus_address=stack.address()).connect()
+    got: list[tuple[str, str, str]] = []
+    done = asyncio.Event()
+    client = BspClient(bus)
+
+    def on(kind: str) -> Callable[[str, str], None]:
+        def handler(old: str, new: str) -> None:
+            got.append((kind, old, new))
+            if len(got) >= count:
+                done.set()
+
+        return handler
+
+    client.on_ce_changed(on("CeChanged"))
+    client.on_id_changed(on("IdChanged"))
+    await asyncio.sleep(0.1)  # match rules in place
+    await asyncio.to_thread(action)
+    await asyncio.wait_for(done.wait(), 5)
+    bus.disconnect()
+    return got
+
+
+def test_plug_and_unplug_emit_typed_signals(stack: Stack) -> None:
+    got = asyncio.run(_collect_signals(stack, lambda: mcu(stack, cmd="plug"), 2))
+    assert sorted(got) == [("CeChanged", "A", "B0"), ("IdChanged", "NotConnected", "Connected")]
+    got = asyncio.run(_collect_signals(stack, lambda: mcu(stack, cmd="unplug"), 2))
+    assert ("IdChanged", "Connected", "NotConnected") in got
+
+
+@pytest.mark.parametrize("kind", ["garbage", "bad_crc", "truncated"])
+def test_corrupt_uart_data_is_counted_and_the_next_frame_is_used(
+    busctl: Any, stack: Stack, kind: str
+) -> None:
+    key = {"garbage": "garbage_bytes", "bad_crc": "crc_errors", "truncated": "garbage_bytes"}[kind]
+    before = stat(busctl, stack, key) + stat(busctl, stack, "eof_errors")
+    mcu(stack, cmd="corrupt", kind=kind, count=3)
+    mcu(stack, cmd="plug")
+    assert wait_until(lambda: prop(busctl, stack, "CeState"), lambda v: v == 's "B0"') == 's "B0"'
+    after = stat(busctl, stack, key) + stat(busctl, stack, "eof_errors")
+    assert after > before
+    mcu(stack, cmd="unplug")
+    assert wait_until(lambda: prop(busctl, stack, "CeState"), lambda v: v == 's "A"') == 's "A"'
+    assert prop(busctl, stack, "LinkUp") == "b true"
+
+
+def test_unknown_ce_code_is_dropped_with_a_named_error_and_link_survives(
+    busctl: Any, stack: Stack
+) -> None:
+    before = stat(busctl, stack, "decode_errors")
+    mcu(stack, cmd="raw_frame", com=0x10, data=0x9 << 60 | 0x1 << 56)  # CE code 9: undefined
+    assert wait_until(lambda: stat(busctl, stack, "decode_errors"), lambda v: v > before) > before
+    assert prop(busctl, stack, "LinkUp") == "b true"
+    log = (stack.layout.log_dir / "ccy-bsp.log").read_text()
+    assert "UnknownCode" in log or "dropped" in log
+
+
+def test_silence_loses_the_link_safely_and_it_comes_back(busctl: Any, stack: Stack) -> None:
+    a = stack.address()
+    busctl(a, "call", *BSP1, "Enable", "b", "true")
+    mcu(stack, cmd="plug")
+    mcu(stack, cmd="set_ce", state="C")
+    wait_until(lambda: prop(busctl, stack, "CeState"), lambda v: v == 's "C"')
+    assert busctl(a, "call", *BSP1, "AllowPowerOn", "b", "true").returncode == 0
+    mcu(stack, cmd="silence", seconds=2.5)
+    assert wait_until(lambda: prop(busctl, stack, "LinkUp"), lambda v: v == "b false") == "b false"
+    assert prop(busctl, stack, "PowerOnAllowed") == "b false"
+    assert prop(busctl, stack, "CeState") == 's "Unknown"'
+    errors = busctl(a, "get-property", *BSP, "org.ccy.Errors1", "ActiveErrors").stdout
+    assert '"LinkLost"' in errors
+    assert wait_until(lambda: prop(busctl, stack, "LinkUp"), lambda v: v == "b true", 6) == "b true"
+    errors = busctl(a, "get-property", *BSP, "org.ccy.Errors1", "ActiveErrors").stdout
+    assert '"LinkLost"' not in errors
+    mcu(stack, cmd="unplug")
+
+
+def test_reset_safety_controller_pulses_the_line(busctl: Any, stack: Stack) -> None:
+    before = stat(busctl, stack, "resets")
+    r = busctl(stack.address(), "call", *BSP1, "ResetSafetyController")
+    assert r.returncode == 0, r.stderr
+    assert stat(busctl, stack, "resets") == before + 1
+    assert wait_until(lambda: prop(busctl, stack, "LinkUp"), lambda v: v == "b true") == "b true"
+
+
+def test_ccyctl_bsp_status(stack: Stack) -> None:
+    env = {"DBUS_SYSTEM_BUS_ADDRESS": stack.address(), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run(
+        [sys.executable, "-m", "ccy.ctl.main", "bsp", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "FirmwareVersion: 0.2.3" in r.stdout and "Temperature dc_plus: 25.0 °C (Ok)" in r.stdout
+    r = subprocess.run(
+        [sys.executable, "-m", "ccy.ctl.main", "bsp", "ccs-ready", "Ready"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    assert r.returncode in (0, 1)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ccy.ctl.main", "bsp", "power-on", "allow"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    if bad.returncode:
+        assert bad.stderr.startswith("ccyctl: org.ccy.Error."), bad.stderr
+
+
+def test_the_stack_layout_is_a_root_folder(stack: Stack) -> None:
+    root = stack.layout.dir
+    assert (root / "etc/ccy/config.yaml").resolve() == root / "etc/ccy/sim.yaml"
+    assert (root / "dev/ttyLP2").resolve().as_posix().startswith("/dev/pts/")
+    led = root / "sys/class/leds/ccy:red:status"
+    assert (led / "trigger").read_text().strip() == "timer"
+    assert isinstance(Path(root), Path)

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Install ccy into a root folder the way the image recipes do (meta-ccy).
+
+``stage_install(root)`` mirrors ``do_install`` of meta-ccy/recipes-ccy/ccy/ccy.bb (the Python
+distribution built as a wheel and installed with the interpreter line ``/usr/bin/env python3``
+as OE-core's python_pep517 class does, units, D-Bus policies, introspection XML, config
+manifests and profiles, sysusers.d, tmpfiles.d, the /etc/ccy/config.yaml symlink to the board
+profile) and of meta-ccy/recipes-ccy/ccy-system/ccy-system.bb (health check before
+boot-complete.target, the data partition's bind mounts, the U-Boot environment location).
+The image tests verify the units inside this tree and the RAUC tests build their ext4 rootfs
+from it. ``INSTALL_TABLE`` is the shared story: the recipe test compares it with the recipes.
+
+The Python part is really built and installed by pip (``--root``/``--prefix /usr``), so the
+site-packages folder carries the running interpreter's version (usr/lib/python3.11 here,
+python3.14 on the wrynose image).
+"""
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+LAYER = TOP / "meta-ccy"
+SYSTEM_FILES = LAYER / "recipes-ccy" / "ccy-system" / "files"
+
+BOARD_PROFILE = "ccy.yaml"
+"""The profile /etc/ccy/config.yaml points to on a fresh image (config/profiles/ccy.yaml)."""
+
+SCRIPT_INTERPRETER = "#!/usr/bin/env python3"
+"""What python_pep517 (pypa/installer --interpreter "${USRBINPATH}/env python3") writes."""
+
+
+class StagingError(RuntimeError):
+    """Staging could not install ccy (the pip build failed or a source folder is missing)."""
+
+
+@dataclass(frozen=True)
+class Install:
+    """One ``install`` step: files matching ``pattern`` under ``source`` go to ``dest``."""
+
+    source: Path
+    pattern: str
+    dest: str
+    mode: int
+
+
+INSTALL_TABLE: tuple[Install, ...] = (
+    # ccy.bb
+    Install(TOP / "services" / "systemd", "*.service", "usr/lib/systemd/system", 0o644),
+    Install(TOP / "services" / "systemd", "*.target", "usr/lib/systemd/system", 0o644),
+    Install(TOP / "services" / "systemd" / "sysusers.d", "*.conf", "usr/lib/sysusers.d", 0o644),
+    Install(TOP / "services" / "systemd" / "tmpfiles.d", "*.conf", "usr/lib/tmpfiles.d", 0o644),
+    Install(TOP / "dbus" / "policy", "*.conf", "usr/share/dbus-1/system.d", 0o644),
+    Install(TOP / "dbus", "*.xml", "usr/share/ccy/dbus", 0o644),
+    Install(TOP / "config" / "manifests", "*.yaml", "usr/share/ccy/config/manifests", 0o644),
+    Install(TOP / "config" / "profiles", "*.yaml", "usr/share/ccy/config/profiles", 0o644),
+    Install(TOP, "README.md", "usr/share/doc/ccy", 0o644),
+    # ccy-system.bb
+    Install(SYSTEM_FILES, "*.service", "usr/lib/systemd/system", 0o644),
+    Install(SYSTEM_FILES, "*.mount", "usr/lib/systemd/system", 0o644),
+    Install(SYSTEM_FILES, "ccy-health-check", "usr/libexec/ccy", 0o755),
+    Install(SYSTEM_FILES, "fw_env.config", "etc", 0o644),
+)
+
+DATA_DIRS: tuple[str, ...] = ("data/ccy/lib", "data/ccy/log")
+"""ccy-system.bb: bind-mount sources on the data partition (wic copies the rootfs's /data)."""
+
+
+def _copy_source(dest: Path) -> None:
+    """The files a wheel build reads, outside the checkout (pip builds in-tree)."""
+    dest.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(TOP / name, dest / name)
+    shutil.copytree(
+        TOP / "services" / "ccy",
+        dest / "services" / "ccy",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+
+
+def _install_python(root: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="ccy-stage-src-") as tmp:
+        src = Path(tmp) / "ccy"
+        _copy_source(src)
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-compile",
+            "--ignore-installed",
+            "--no-warn-script-location",
+            "--disable-pip-version-check",
+            "--root",
+            str(root),
+            "--prefix",
+            "/usr",
+            str(src),
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise StagingError(f"pip install of ccy failed ({done.returncode}):\n{done.stderr}")
+    for script in (root / "usr" / "bin").iterdir():
+        lines = script.read_text().splitlines(keepends=True)
+        if lines and lines[0].startswith("#!"):
+            lines[0] = SCRIPT_INTERPRETER + "\n"
+            script.write_text("".join(lines))
+
+
+def _install_files(root: Path) -> None:
+    for step in INSTALL_TABLE:
+        if not step.source.is_dir():
+            raise StagingError(f"{step.source}: source folder missing")
+        target = root / step.dest
+        target.mkdir(parents=True, exist_ok=True)
+        for path in sorted(step.source.glob(step.pattern)):
+            shutil.copyfile(path, target / path.name)
+            (target / path.name).chmod(step.mode)
+
+
+def _make_data_dirs(root: Path) -> None:
+    for folder in DATA_DIRS:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+
+
+def _link_config(root: Path) -> None:
+    etc = root / "etc" / "ccy"
+    etc.mkdir(parents=True, exist_ok=True)
+    link = etc / "config.yaml"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(f"/usr/share/ccy/config/profiles/{BOARD_PROFILE}")
+
+
+def stage_install(root: Path) -> None:
+    """Install ccy and its system files under ``root`` as the image's packages would."""
+    root.mkdir(parents=True, exist_ok=True)
+    _install_python(root)
+    _install_files(root)
+    _make_data_dirs(root)
+    _link_config(root)

@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: Apache-2.0
+"""LEDs through LED-class files, and the file/FIFO reset-line driver."""
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from ccy.bsp.leds import Led, LedState
+from ccy.bsp.reset_line import FileResetLine, ResetLineError
+
+
+def led_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "ccy:red:status"
+    d.mkdir()
+    for attr in ("trigger", "brightness", "delay_on", "delay_off"):
+        (d / attr).write_text("")
+    return d
+
+
+def test_led_blink_pattern_uses_timer_trigger(tmp_path: Path) -> None:
+    d = led_dir(tmp_path)
+    led = Led("status", d, logging.getLogger("t"))
+    led.show(LedState.LINK_DOWN)
+    assert [(d / a).read_text().strip() for a in ("trigger", "delay_on", "delay_off")] == [
+        "timer",
+        "100",
+        "100",
+    ]
+    led.show(LedState.FAULT)
+    assert (d / "trigger").read_text().strip() == "none"
+    assert (d / "brightness").read_text().strip() == "1"
+
+
+def test_missing_led_is_logged_once_and_harmless(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    led = Led("status", tmp_path / "absent", logging.getLogger("t"))
+    led.show(LedState.RUNNING)
+    led.show(LedState.FAULT)
+    assert led.state is None
+    assert len([r for r in caplog.records if "cannot be driven" in r.message]) == 1
+
+
+def test_reset_pulse_on_a_fifo_is_seen_as_two_lines(tmp_path: Path) -> None:
+    fifo = tmp_path / "reset"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        asyncio.run(FileResetLine(fifo).pulse(0.005))
+        assert os.read(reader, 64) == b"0\n1\n"
+    finally:
+        os.close(reader)
+
+
+def test_reset_fifo_without_reader_is_a_named_error(tmp_path: Path) -> None:
+    fifo = tmp_path / "reset"
+    os.mkfifo(fifo)
+    with pytest.raises(ResetLineError, match="reset line"):
+        asyncio.run(FileResetLine(fifo).pulse(0.001))

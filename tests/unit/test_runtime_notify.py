@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: Apache-2.0
+"""sd_notify over a real AF_UNIX datagram socket, as systemd's notify socket receives it."""
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ccy.runtime import notify
+
+
+@pytest.fixture
+def listener(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
+    path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(2)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+    yield sock
+    sock.close()
+
+
+def test_ready_with_status_is_one_datagram(listener: socket.socket) -> None:
+    assert notify.ready("link up")
+    assert listener.recv(1024) == b"READY=1\nSTATUS=link up"
+
+
+def test_abstract_namespace_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+    name = f"ccy-test-{os.getpid()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(b"\0" + name.encode())
+        sock.settimeout(2)
+        monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
+        assert notify.stopping()
+        assert sock.recv(64) == b"STOPPING=1"
+
+
+def test_without_a_manager_nothing_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    assert notify.ready() is False
+
+
+@pytest.mark.parametrize(
+    ("usec", "pid", "expected"),
+    [
+        ("10000000", None, 5.0),
+        ("10000000", "self", 5.0),
+        ("10000000", "1", None),
+        ("0", None, None),
+        ("junk", None, None),
+        (None, None, None),
+    ],
+)
+def test_watchdog_interval_is_half_the_timeout_for_this_process(
+    monkeypatch: pytest.MonkeyPatch, usec: str | None, pid: str | None, expected: float | None
+) -> None:
+    for key, value in (("WATCHDOG_USEC", usec), ("WATCHDOG_PID", pid)):
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, str(os.getpid()) if value == "self" else value)
+    assert notify.watchdog_interval_s() == expected
