@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # Checks of the ccy distro that run once, before any recipe is parsed (INHERIT in
-# conf/distro/ccy.conf): a missing RAUC keyring gets a named error with the command that
+# conf/distro/ccy-os.conf): a missing RAUC keyring gets a named error with the command that
 # creates the development PKI, instead of rauc-conf's "Unable to get checksum".
 addhandler ccy_sanity_keys
 ccy_sanity_keys[eventmask] = "bb.event.ConfigParsed"

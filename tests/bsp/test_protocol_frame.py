@@ -88,7 +88,8 @@ def test_take_faults_returns_and_clears_pending_counts() -> None:
     assert parser.take_faults() == {}
     assert parser.faults[FrameFault.GARBAGE] == 2
     # Fault names double as counter names for the host's stats.
-    assert FrameFault.GARBAGE == "garbage_bytes"
+    assert isinstance(FrameFault.GARBAGE, str)
+    assert FrameFault.GARBAGE.value == "garbage_bytes"
 
 
 def test_on_fault_callback_names_each_fault() -> None:

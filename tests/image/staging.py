@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Install ccy into a root folder the way the image recipes do (meta-ccy).
 
-``stage_install(root)`` mirrors ``do_install`` of meta-ccy/recipes-ccy/ccy/ccy.bb (the Python
-distribution built as a wheel and installed with the interpreter line ``/usr/bin/env python3``
-as OE-core's python_pep517 class does, units, D-Bus policies, introspection XML, config
-manifests and profiles, sysusers.d, tmpfiles.d, the /etc/ccy/config.yaml symlink to the board
-profile) and of meta-ccy/recipes-ccy/ccy-system/ccy-system.bb (health check before
-boot-complete.target, the data partition's bind mounts, the U-Boot environment location).
+``stage_install(root)`` mirrors ``do_install`` of meta-ccy/recipes-ccy/ccy/ccy_<version>.bb
+(the Python distribution built as a wheel and installed with the interpreter line
+``/usr/bin/env python3`` as OE-core's python_pep517 class does, units, D-Bus policies,
+introspection XML, config manifests and profiles, sysusers.d, tmpfiles.d, the
+/etc/ccy/config.yaml symlink to the board profile) and of
+meta-ccy/recipes-ccy/ccy-system/ccy-system_1.0.bb (health check before boot-complete.target,
+the data partition's bind mounts, the U-Boot environment location).
 The image tests verify the units inside this tree and the RAUC tests build their ext4 rootfs
 from it. ``INSTALL_TABLE`` is the shared story: the recipe test compares it with the recipes.
 
@@ -48,7 +49,7 @@ class Install:
 
 
 INSTALL_TABLE: tuple[Install, ...] = (
-    # ccy.bb
+    # ccy_<version>.bb
     Install(TOP / "services" / "systemd", "*.service", "usr/lib/systemd/system", 0o644),
     Install(TOP / "services" / "systemd", "*.target", "usr/lib/systemd/system", 0o644),
     Install(TOP / "services" / "systemd" / "sysusers.d", "*.conf", "usr/lib/sysusers.d", 0o644),
@@ -58,7 +59,7 @@ INSTALL_TABLE: tuple[Install, ...] = (
     Install(TOP / "config" / "manifests", "*.yaml", "usr/share/ccy/config/manifests", 0o644),
     Install(TOP / "config" / "profiles", "*.yaml", "usr/share/ccy/config/profiles", 0o644),
     Install(TOP, "README.md", "usr/share/doc/ccy", 0o644),
-    # ccy-system.bb
+    # ccy-system_1.0.bb
     Install(SYSTEM_FILES, "*.service", "usr/lib/systemd/system", 0o644),
     Install(SYSTEM_FILES, "*.mount", "usr/lib/systemd/system", 0o644),
     Install(SYSTEM_FILES, "ccy-health-check", "usr/libexec/ccy", 0o755),
@@ -66,7 +67,7 @@ INSTALL_TABLE: tuple[Install, ...] = (
 )
 
 DATA_DIRS: tuple[str, ...] = ("data/ccy/lib", "data/ccy/log")
-"""ccy-system.bb: bind-mount sources on the data partition (wic copies the rootfs's /data)."""
+"""ccy-system_1.0.bb: bind-mount sources on the data partition (wic copies the rootfs's /data)."""
 
 
 def _copy_source(dest: Path) -> None:

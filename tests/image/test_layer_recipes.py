@@ -94,12 +94,12 @@ def test_layer_conf_pins_release_and_dependencies() -> None:
 
 
 def test_distro_enables_systemd_and_rauc() -> None:
-    distro = recipe_vars(LAYER / "conf" / "distro" / "ccy.conf")
+    distro = recipe_vars(LAYER / "conf" / "distro" / "ccy-os.conf")
     assert distro["INIT_MANAGER"] == "systemd"
     assert "rauc" in distro["DISTRO_FEATURES:append"].split()
     for key in ("CCY_RAUC_KEY", "CCY_RAUC_CERT", "CCY_RAUC_KEYRING"):
         assert "ccy-development" in distro[key], f"{key} must default to the development PKI"
-    text = (LAYER / "conf" / "distro" / "ccy.conf").read_text()
+    text = (LAYER / "conf" / "distro" / "ccy-os.conf").read_text()
     assert re.search(r"^CCY_RAUC_KEY \?=", text, re.M), "keys must be overridable (?=)"
 
 

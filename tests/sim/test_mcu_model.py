@@ -227,3 +227,19 @@ def test_status_is_plain_data() -> None:
     assert status["ce"] == "B"
     assert status["host_ccs_ready"] == "Ready"
     assert status["git_hash"] == "g5638a7e18ecce8f0"
+
+
+def test_host_silence_is_a_com_timeout_and_latches_safe_state() -> None:
+    """A crashed host stops ChargeControl2: the MCU stops charging by itself (ComTimeout)."""
+    model = McuModel()
+    model.on_message(ChargeControl2(CcsReady.READY))
+    model.note_host_frame(10.0)
+    model.check_host(10.9)
+    cs, *_ = model.periodic()
+    assert cs.estop is EstopReason.NO_STOP and cs.safe_state is SafeState.NORMAL
+    model.check_host(11.1)
+    cs, *_ = model.periodic()
+    assert cs.estop is EstopReason.COM_TIMEOUT and cs.safe_state is SafeState.SAFE_STATE_ACTIVE
+    model.note_host_frame(11.2)  # the host is back: the reason clears, safe state stays
+    cs, *_ = model.periodic()
+    assert cs.estop is EstopReason.NO_STOP and cs.safe_state is SafeState.SAFE_STATE_ACTIVE

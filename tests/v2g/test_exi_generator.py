@@ -14,8 +14,13 @@ from ccy.v2g.exi.gen.emit import SCHEMAS, render, width
 PACKAGE = Path(__file__).resolve().parents[2] / "services" / "ccy" / "v2g" / "exi"
 
 
+def expand(runs: tuple[tuple[int, int], ...]) -> list[int]:
+    """State indices of a grammar from its ``(state, repeat)`` runs."""
+    return [state for state, count in runs for _ in range(count)]
+
+
 def test_schemas_are_unmodified() -> None:
-    readme = (PACKAGE / "schemas" / "README.md").read_text()
+    readme = (PACKAGE / "schemas" / "NOTICE.txt").read_text()
     sums = dict(re.findall(r"^\| (\S+\.xsd) \| ([0-9a-f]{64}) \|$", readme, re.MULTILINE))
     assert len(sums) == 6
     for name, digest in sums.items():
@@ -57,7 +62,7 @@ def test_substitution_group_members_sorted() -> None:
     from ccy.v2g.exi import _tables_dc as t
 
     loop_req = dict(t.DOC)["DC_ChargeLoopReq"]
-    grammar = t.GRAMMARS[t.ELEMENTS[loop_req][1]]
+    grammar = expand(t.GRAMMARS[t.ELEMENTS[loop_req][1]])
     modes = [[p[1] for p in t.STATES[s][1] if p[1].endswith("CLReqControlMode")] for s in grammar]
     found = [m for m in modes if m]
     assert found[0] == [
@@ -73,9 +78,10 @@ def test_bounded_max_occurs_unrolled() -> None:
     """maxOccurs="20" of AppProtocol: after the 20th item only EE remains."""
     from ccy.v2g.exi import _tables_sap as t
 
-    grammar = t.GRAMMARS[t.ELEMENTS[dict(t.DOC)["supportedAppProtocolReq"]][1]]
+    grammar = expand(t.GRAMMARS[t.ELEMENTS[dict(t.DOC)["supportedAppProtocolReq"]][1]])
     kinds = [[p[0] for p in t.STATES[s][1]] for s in grammar]
     assert kinds[0] == [0]  # first AppProtocol required
     assert kinds[1:20] == [[0, 2]] * 19  # 2nd..20th optional, or end
     assert kinds[20] == [2]
     assert len(grammar) == 21
+    assert len(t.GRAMMARS[t.ELEMENTS[dict(t.DOC)["supportedAppProtocolReq"]][1]]) == 3  # runs

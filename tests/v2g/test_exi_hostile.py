@@ -22,8 +22,8 @@ from ccy.v2g.exi import (
     TruncatedStream,
     UnsupportedContent,
     ValueOutOfRange,
-    decode,
     codec,
+    decode,
     encode,
 )
 
@@ -162,10 +162,8 @@ def test_document_level_wildcard_and_undefined_codes() -> None:
 
 
 def test_undefined_event_code_in_element_content() -> None:
-    # Header state 1 (after SessionID): 1 production (SE(TimeStamp)) + escape = 1 bit, so
-    # no undefined code there; the message state after Header has EE only... use a 2-bit
-    # state: AuthorizationRes after ResponseCode offers EVSEProcessing (0), escape (1)?
-    # Instead: SAP response state 1 offers SE(SchemaID) 0, EE 1, escape 2; code 3 undefined.
+    # supportedAppProtocolRes after ResponseCode: SE(SchemaID) 0, EE 1, escape 2 in 2 bits,
+    # so code 3 is undefined.
     data = bytes.fromhex("80400040")
     assert decode(Namespace.SAP, data) == {
         "supportedAppProtocolRes": {"ResponseCode": "OK_SuccessfulNegotiation", "SchemaID": 1}
@@ -307,3 +305,48 @@ def test_encode_places_members_in_schema_order() -> None:
 def test_non_ascii_strings_round_trip() -> None:
     data = session_setup("WMI-ÄÖ€")
     assert decode(Namespace.CM, data)["SessionSetupReq"]["EVCCID"] == "WMI-ÄÖ€"
+
+
+ODD_VALUES: list[Any] = [None, 1.5, [], {}, [1], {"a": 1}, 2**70, -(2**70), "", "x" * 300]
+ODD_VALUES += ["ÄÖ", True, False, 0, -1, "zz", "AAEC", [{}], "\ud800"]
+
+
+def _leaf_paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else []
+    )
+    for key, child in items:
+        found += _leaf_paths(child, (*prefix, key))
+    return found
+
+
+def test_mangled_views_raise_only_facet_violations() -> None:
+    """Random members replaced by values of any JSON type: FacetViolation or a valid stream."""
+    rng = random.Random(118)
+    docs = [(Namespace.DC, LOOP_REQ)]
+    docs += [(ns, decode(ns, bytes.fromhex(hex_text))) for ns, hex_text in SEEDS]
+    encoded = 0
+    for _ in range(3000):
+        ns, original = rng.choice(docs)
+        doc = copy.deepcopy(original)
+        path = rng.choice(_leaf_paths(doc)[1:])
+        node: Any = doc
+        for key in path[:-1]:
+            node = node[key]
+        if isinstance(node, dict) and rng.random() < 0.3:
+            del node[path[-1]]
+        else:
+            node[path[-1]] = rng.choice(ODD_VALUES)
+        try:
+            data = encode(ns, doc)
+        except FacetViolation as exc:
+            assert exc.bit_position >= 0
+            continue
+        encoded += 1
+        assert decode(ns, data) == doc
+    assert 0 < encoded < 3000

@@ -68,7 +68,7 @@ def test_message_with_signature_in_header_round_trips() -> None:
         "TimeStamp": 1691411798,
         "Signature": {
             "SignedInfo": signed_info("#id1"),
-            "SignatureValue": {"CONTENT": "AAECAwQFBgc="},
+            "SignatureValue": {"value": "AAECAwQFBgc="},
         },
     }
     body = {

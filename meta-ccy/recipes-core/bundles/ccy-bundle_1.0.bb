@@ -31,7 +31,7 @@ RAUC_SLOT_rootfs[hooks] = "post-install"
 SRC_URI = "file://ccy-bundle-hook"
 RAUC_BUNDLE_HOOKS[file] = "ccy-bundle-hook"
 
-# Signing material from conf/distro/ccy.conf: the development PKI unless a product build
+# Signing material from conf/distro/ccy-os.conf: the development PKI unless a product build
 # overrides CCY_RAUC_KEY/CCY_RAUC_CERT/CCY_RAUC_KEYRING (never a key in this repository).
 RAUC_KEY_FILE ?= "${CCY_RAUC_KEY}"
 RAUC_CERT_FILE ?= "${CCY_RAUC_CERT}"

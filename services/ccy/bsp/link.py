@@ -34,12 +34,13 @@ from ccy.bsp.protocol.messages import (
 )
 from ccy.bsp.reset_line import ResetLine
 from ccy.bsp.settings import BspSettings
+from ccy.runtime.service import UnitStartError
 
 # Frame faults are logged at most once per this many seconds per kind (with a count).
 FAULT_LOG_INTERVAL_S = 10.0
 
 
-class LinkOpenError(RuntimeError):
+class LinkOpenError(UnitStartError):
     """The UART could not be opened."""
 
 
@@ -74,7 +75,8 @@ class SafetyLink:
                 str(self.settings.serial_port), self.settings.serial_baud, timeout=0
             )
         except (serial.SerialException, OSError) as exc:
-            raise LinkOpenError(f"cannot open UART {self.settings.serial_port}: {exc}") from exc
+            reason = os.strerror(exc.errno) if isinstance(exc.errno, int) else str(exc)
+            raise LinkOpenError(f"cannot open UART {self.settings.serial_port}: {reason}") from exc
         self._fd = self._port.fileno()
         os.set_blocking(self._fd, False)
         asyncio.get_running_loop().add_reader(self._fd, self._on_readable)
@@ -102,6 +104,7 @@ class SafetyLink:
         return self.core.state.link_up
 
     async def stop(self) -> None:
+        """Send a last ChargeControl2 (CCSReady as the core has it) and close the UART."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

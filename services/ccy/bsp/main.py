@@ -76,8 +76,15 @@ class BspUnit:
     # ---------------------------------------------------------------- unit
     async def start(self) -> None:
         self._show_leds()
-        await self.link.start()
-        self.bus = await bus.connect_system_bus()
+        # Connect while the MCU is in its start-up wait; own the name only once it is up.
+        connecting = asyncio.create_task(bus.connect_system_bus(), name="bus-connect")
+        try:
+            await self.link.start()
+        except BaseException:
+            connecting.cancel()
+            await asyncio.gather(connecting, return_exceptions=True)
+            raise
+        self.bus = await connecting
         self.bus.export(OBJECT_PATH, self.iface)
         self.bus.export(OBJECT_PATH, self.errors_iface)
         await bus.own_name(self.bus, BUS_NAME)

@@ -6,9 +6,13 @@ the device's bus or to the simulator's private one. The error names are declared
 ``dbus/org.ccy.Errors1.xml``; handlers raise them through :func:`error`.
 """
 
+import os
+
 from dbus_fast import BusType, DBusError, RequestNameReply
 from dbus_fast.aio import MessageBus
 from dbus_fast.constants import NameFlag
+
+from ccy.runtime.service import UnitStartError
 
 ERROR_PREFIX = "org.ccy.Error."
 INVALID_ARGUMENT = ERROR_PREFIX + "InvalidArgument"
@@ -28,7 +32,12 @@ def error(name: str, message: str) -> DBusError:
 
 
 async def connect_system_bus() -> MessageBus:
-    return await MessageBus(bus_type=BusType.SYSTEM).connect()
+    """The system bus ($DBUS_SYSTEM_BUS_ADDRESS if set); UnitStartError when unreachable."""
+    try:
+        return await MessageBus(bus_type=BusType.SYSTEM).connect()
+    except OSError as exc:
+        where = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS", "the default system bus socket")
+        raise UnitStartError(f"cannot connect to {where}: {exc.strerror or exc}") from exc
 
 
 async def own_name(bus: MessageBus, name: str) -> None:

@@ -6,7 +6,8 @@ logging, loads and validates the configuration (exit 78, EX_CONFIG, with one jou
 naming every problem: the unit never starts half-configured), builds the unit, starts it
 (hardware up, bus name owned), reports READY=1 and STATUS=, pings the watchdog, and on
 SIGTERM/SIGINT stops it cleanly (STOPPING=1, exit 0). An unexpected exception is logged and
-ends the process with status 1 so that ``Restart=on-failure`` brings it back; whatever a unit
+ends the process with status 1 (69 for a missing device or bus, stated in one line) so that
+``Restart=on-failure`` brings it back; whatever a unit
 must leave safe on a crash it leaves safe in hardware (the safety MCU's own link watchdog).
 """
 
@@ -14,7 +15,6 @@ import argparse
 import asyncio
 import logging
 import signal
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,11 @@ from ccy.runtime.paths import Paths
 
 EX_OK = 0
 EX_FAILURE = 1
+EX_UNAVAILABLE = 69  # sysexits.h: a service or device the unit needs is not there
+
+
+class UnitStartError(RuntimeError):
+    """The unit cannot start for a reason its message states fully (no traceback needed)."""
 
 
 class Unit(Protocol):
@@ -86,6 +91,9 @@ def run_unit(
     ctx = UnitContext(name=name, paths=paths, config=config, log=log)
     try:
         return asyncio.run(_serve(ctx, factory))
+    except UnitStartError as exc:
+        log.critical("Not starting: %s", exc)
+        return EX_UNAVAILABLE
     except Exception:
         log.critical("%s failed", name, exc_info=True)
         return EX_FAILURE
@@ -105,7 +113,11 @@ async def _serve(ctx: UnitContext, factory: Callable[[UnitContext], Unit]) -> in
         await asyncio.gather(starting, return_exceptions=True)
         await unit.stop()
         return EX_OK
-    starting.result()
+    try:
+        starting.result()
+    except BaseException:
+        await unit.stop()
+        raise
     notify.ready(unit.status_text())
     watchdog = notify.start_watchdog()
     ctx.log.info("%s ready", ctx.name)
@@ -116,6 +128,3 @@ async def _serve(ctx: UnitContext, factory: Callable[[UnitContext], Unit]) -> in
     await unit.stop()
     return EX_OK
 
-
-def main_exit(code: int) -> None:
-    sys.exit(code)

@@ -80,7 +80,7 @@ class Stack:
         lay = self.layout
         if lay.state_file.exists():
             raise StackError(f"{lay.dir} already runs a stack (ccy-sim down --dir {lay.dir})")
-        self._lay_out_root()
+        self.prepare()
         state: dict[str, object] = {"pids": {}}
         pids: dict[str, int] = state["pids"]  # type: ignore[assignment]
         try:
@@ -115,7 +115,8 @@ class Stack:
             raise
         return address
 
-    def _lay_out_root(self) -> None:
+    def prepare(self) -> None:
+        """Lay out DIR as a root folder: folders, the simulator profile as config, LEDs."""
         lay = self.layout
         for d in (
             lay.log_dir,

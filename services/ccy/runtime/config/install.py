@@ -18,7 +18,7 @@ from pathlib import Path
 from ccy.runtime.config.loader import validate_bytes
 from ccy.runtime.config.manifest import Manifest
 from ccy.runtime.config.problems import ConfigError, ConfigProblem
-from ccy.runtime.config.source import MAX_FILE_BYTES
+from ccy.runtime.config.source import read_bytes
 
 PREVIOUS_SUFFIX = ".previous"
 # The profiles this module writes: <stem>.<UTC stamp>[-n].yaml
@@ -109,14 +109,10 @@ def install_config(
     Raises ConfigError with every problem when the file is invalid (nothing is changed), and
     OSError when the folder cannot be written (config.yaml still names the old profile).
     """
-    shown = str(source)
-    try:
-        with Path(source).resolve(strict=True).open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except (OSError, RuntimeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ConfigError([ConfigProblem(shown, 0, "", f"cannot be read: {reason}")]) from exc
-    problems = validate_bytes(data, shown, manifests)
+    data = read_bytes(source)
+    if isinstance(data, ConfigProblem):
+        raise ConfigError([data])
+    problems = validate_bytes(data, str(source), manifests)
     if problems:
         raise ConfigError(problems)
     etc = config.parent

@@ -124,6 +124,13 @@ def _check_section(
     return values, lines
 
 
+def _owner_hint(name: str, manifests: Mapping[str, Manifest]) -> str:
+    owners = sorted(s for s, m in manifests.items() if name in m.keys)
+    if owners:
+        return f" ({name} is a key of section '{owners[0]}': indent it under '{owners[0]}:')"
+    return f" (known sections: {', '.join(sorted(manifests)) or 'none'})"
+
+
 def check_document(doc: Document, manifests: Mapping[str, Manifest]) -> Config | None:
     """Check a parsed file against the manifests; problems go to ``doc``; None when invalid."""
     if doc.root is None:
@@ -141,9 +148,7 @@ def check_document(doc: Document, manifests: Mapping[str, Manifest]) -> Config |
     for name, key_node, node in doc.mapping(doc.root, ""):
         manifest = manifests.get(name)
         if manifest is None:
-            hint = did_you_mean(name, manifests) or (
-                f" (known sections: {', '.join(sorted(manifests)) or 'none'})"
-            )
+            hint = did_you_mean(name, manifests) or _owner_hint(name, manifests)
             doc.problem(key_node, name, f"unknown section{hint}")
             continue
         problem = doc.node_problem(node)

@@ -190,8 +190,8 @@ class _ManifestReader:
             self.doc.problem(node, path, message)
         return not wrong
 
-    def key_name(self, name: str, key: Node, spec: KeySpec | None) -> None:
-        unit = spec.unit if spec is not None else ""
+    def key_name(self, name: str, key: Node, spec: KeySpec) -> None:
+        unit = spec.unit
         stem = name[: -len(unit) - 1] if unit and name.endswith("_" + unit) else name
         if unit and stem == name:
             self.doc.problem(key, f"keys.{name}", f"a key with unit {unit} must end in _{unit}")
@@ -258,10 +258,10 @@ def parse_manifest(doc: Document, section: str) -> Manifest | None:
     elif keys_node is not None:
         for name, key, node in doc.mapping(keys_node, "keys"):
             spec = reader.declaration(name, node, f"keys.{name}")
-            reader.key_name(name, key, spec)
             if spec is None:
                 broken = True
             else:
+                reader.key_name(name, key, spec)
                 keys[name] = spec
     rules = reader.rules(top["rules"], keys) if "rules" in top and not broken else ()
     if doc.problems or description is INVALID:
@@ -287,12 +287,12 @@ def manifest_from_text(text: str, section: str, file: str = "<manifest>") -> Man
     return manifest
 
 
-def load_manifests(directory: str | Path | None = None) -> dict[str, Manifest]:
-    """Every manifest in ``directory`` (default: the share folder's config/manifests), by section.
+def load_manifests(dir: str | Path | None = None) -> dict[str, Manifest]:
+    """Every manifest in ``dir`` (default: the share folder's config/manifests), by section.
 
     All broken manifests are reported together in one ManifestError.
     """
-    folder = Path(directory) if directory is not None else manifests_dir()
+    folder = Path(dir) if dir is not None else manifests_dir()
     if not folder.is_dir():
         raise ManifestError([ConfigProblem(str(folder), 0, "", "no such manifest folder")])
     manifests: dict[str, Manifest] = {}

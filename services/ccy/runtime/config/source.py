@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ccy.runtime.config.problems import ConfigProblem
 
@@ -207,7 +207,7 @@ def parse_bytes(data: bytes, file: str) -> Document:
         doc.problems.append(ConfigProblem(file, 0, "", f"not valid YAML: {exc}"))
         return doc
     except RecursionError:
-        doc.problems.append(ConfigProblem(file, 0, "", "not valid here: nesting is too deep"))
+        doc.problems.append(ConfigProblem(file, 0, "", "nesting is too deep for a config file"))
         return doc
     finally:
         loader.dispose()
@@ -219,29 +219,37 @@ def parse_bytes(data: bytes, file: str) -> Document:
     return doc
 
 
+def read_bytes(path: str | Path) -> bytes | ConfigProblem:
+    """The content of the file at ``path`` (symlinks followed), or the problem naming ``path``.
+
+    Reads at most MAX_FILE_BYTES + 1 bytes, so an oversized file is seen as such.
+    """
+    file = str(path)
+    try:
+        real = Path(path).resolve(strict=True)
+        if real.is_dir():
+            return ConfigProblem(file, 0, "", "is a directory, not a file")
+        if not real.is_file():  # a FIFO or a device would block or never end
+            return ConfigProblem(file, 0, "", "is not a regular file")
+        with real.open("rb") as f:
+            return f.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        return ConfigProblem(file, 0, "", "no such file")
+    except RuntimeError:  # a symlink loop (Path.resolve on Python 3.11)
+        return ConfigProblem(file, 0, "", "is a symlink loop")
+    except ValueError as exc:  # e.g. a NUL byte in the name
+        return ConfigProblem(file, 0, "", f"is not a usable path: {exc}")
+    except OSError as exc:
+        return ConfigProblem(file, 0, "", f"cannot be read: {exc.strerror or exc}")
+
+
 def read_document(path: str | Path) -> Document:
     """Read and parse the file at ``path``; problems name ``path`` exactly as given.
 
     A symlink (config.yaml → profile) is followed for reading, while problems keep the name
     the user typed.
     """
-    file = str(path)
-    try:
-        real = Path(path).resolve(strict=True)
-        with real.open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        return Document(file, None, [ConfigProblem(file, 0, "", "no such file")])
-    except IsADirectoryError:
-        return Document(file, None, [ConfigProblem(file, 0, "", "is a directory, not a file")])
-    except RuntimeError:  # a symlink loop (Path.resolve on Python 3.11)
-        return Document(file, None, [ConfigProblem(file, 0, "", "is a symlink loop")])
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return Document(file, None, [ConfigProblem(file, 0, "", f"cannot be read: {reason}")])
-    return parse_bytes(data, file)
-
-
-def sequence_items(node: SequenceNode) -> list[Node]:
-    """The items of a sequence node, typed."""
-    return list(node.value)
+    data = read_bytes(path)
+    if isinstance(data, ConfigProblem):
+        return Document(str(path), None, [data])
+    return parse_bytes(data, str(path))

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ccy.runtime.journal import setup_logging
 from ccy.sim.mcu.reset_fifo import ResetFifoError
 from ccy.sim.mcu.run import run_mcu_simulator
 
@@ -35,10 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--control", type=Path, required=True, help="scenario control socket")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    setup_logging("ccy-sim-mcu", logging.DEBUG if args.verbose else logging.INFO, force_stderr=True)
     try:
         asyncio.run(_main(args))
     except (ResetFifoError, OSError) as exc:

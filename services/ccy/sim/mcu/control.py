@@ -57,10 +57,12 @@ class ControlServer:
         except (ValueError, UnicodeDecodeError) as exc:
             return {"ok": False, "error": f"not JSON: {exc}"}
         reply = self.handler.handle(command)
-        if reply["ok"]:
-            self.log.info("scenario: %s", json.dumps(command, sort_keys=True))
-        else:
+        if not reply["ok"]:
             self.log.warning("scenario command refused: %s", reply["error"])
+        elif command.get("cmd") == "status":
+            self.log.debug("scenario: status")
+        else:
+            self.log.info("scenario: %s", json.dumps(command, sort_keys=True))
         return reply
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

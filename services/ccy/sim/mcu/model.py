@@ -45,6 +45,9 @@ from ccy.bsp.protocol.messages import (
 )
 
 STARTUP_DELAY_S = 0.3  # safety-link.md: frames are accepted 300 ms after reset release
+# ASSUMPTION: the MCU's own host watchdog. safety-link.md names the E-stop reason ComTimeout
+# but not its timeout; ten missed ChargeControl2 periods (1.0 s) is ccy's choice for the model.
+HOST_TIMEOUT_S = 1.0
 DEFAULT_TEMPERATURE_LIMIT_DEGC = 85.0  # safety-link.md: factory default per channel
 DEFAULT_FIRMWARE = FwVersion(0, 2, 3, PLATFORM_CCY, FirmwareApplication.FIRMWARE, 0)
 DEFAULT_GIT_HASH = 0x5638A7E18ECCE8F0  # the seed's "g5638a7e18ecce8f0"
@@ -97,6 +100,8 @@ class McuModel:
     errors: dict[tuple[int, int], ErrorMessage] = field(default_factory=dict)
     outbox: list[Message] = field(default_factory=list)
     resets: int = 0
+    last_control_at: float = float("-inf")
+    host_timed_out: bool = False
     control_frames: int = 0
     unsupported_inquiries: int = 0
 
@@ -113,9 +118,20 @@ class McuModel:
         self.released_at = now
         self.resets += 1
         self.initialised = False
+        self.host_timed_out = False
         self.safe_state_latched = False
         self.ccs_ready = CcsReady.NOT_READY
         self.outbox.clear()
+
+    def note_host_frame(self, now: float) -> None:
+        """A ChargeControl2 arrived at ``now`` (the MCU's host watchdog is fed)."""
+        self.last_control_at = now
+        self.host_timed_out = False
+
+    def check_host(self, now: float) -> None:
+        """No ChargeControl2 for HOST_TIMEOUT_S after init: E-stop ComTimeout, safe state."""
+        if self.initialised and now - self.last_control_at > HOST_TIMEOUT_S:
+            self.host_timed_out = True
 
     def talking(self, now: float) -> bool:
         """Whether the MCU sends and accepts frames at ``now``."""
@@ -150,6 +166,8 @@ class McuModel:
     def estop_reason(self) -> EstopReason:
         if self.scenario_estop is not EstopReason.NO_STOP:
             return self.scenario_estop
+        if self.host_timed_out:
+            return EstopReason.COM_TIMEOUT
         for index, ch in enumerate(self.channels):
             if ch.selftest_failed:
                 return _MALFUNCTION[index]
@@ -157,9 +175,6 @@ class McuModel:
             if self._over_limit(ch):
                 return _OVER_TEMPERATURE[index]
         return EstopReason.NO_STOP
-
-    def safe_state(self) -> bool:
-        return self.safe_state_latched
 
     def ce(self) -> CeState:
         if not self.initialised:

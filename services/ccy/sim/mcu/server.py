@@ -26,7 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from ccy.bsp.protocol.frame import FRAME_LEN, FrameParser, encode_frame
-from ccy.bsp.protocol.messages import Message, ProtocolError, decode, encode
+from ccy.bsp.protocol.messages import ChargeControl2, Message, ProtocolError, decode, encode
 from ccy.sim.mcu.model import McuModel, ScenarioError
 
 PERIOD_S = 0.1  # ChargeState2 / PT1000State period (safety-link.md)
@@ -148,6 +148,8 @@ class McuSimulator:
             try:
                 message = decode(frame)
                 answers = self.model.on_message(message)
+                if isinstance(message, ChargeControl2):
+                    self.model.note_host_frame(self.clock())
             except (ProtocolError, ScenarioError) as exc:
                 self.stats["bad_host_frames"] += 1
                 self.log.warning("host frame COM 0x%02X rejected: %s", frame.com, exc)
@@ -171,6 +173,7 @@ class McuSimulator:
         """One 100 ms cycle: send the periodic frames if the MCU is talking and not silenced."""
         if not self.model.talking(self.clock()) or self.silent():
             return
+        self.model.check_host(self.clock())
         for message in self.model.periodic():
             self._send(message)
 

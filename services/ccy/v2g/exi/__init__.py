@@ -19,8 +19,9 @@ JSON view (design/v2g.md): element and attribute local names as keys, elements t
 more than once (maxOccurs > 1 in their content model) always as lists, hexBinary as upper-case
 hex, base64Binary as base64, enumerations as their string, empty complex types as ``{}``; the
 value of an element with simple content and attributes (XMLDSig ``SignatureValue``) under the
-key ``"CONTENT"``. Not modelled (decode raises :class:`UnsupportedContent`): xs:any wildcard
-content and character data in mixed content (XMLDSig extension points, unused by ISO 15118).
+key ``"value"`` (as Josev's codec names it). Not modelled (decode raises
+:class:`UnsupportedContent`): xs:any wildcard content and character data in mixed content
+(XMLDSig extension points, unused by ISO 15118).
 """
 
 import enum

@@ -93,10 +93,10 @@ def build(key: str) -> Grammars:
                 ordered.append((name, entry))
         pool_decode.append((width, len(dec), tuple(dec)))
         pool_encode.append((ee, width, by_key, tuple(ordered)))
-    for g, state_ids in enumerate(t.GRAMMARS):
-        for sid in state_ids:
-            decode[g].append(pool_decode[sid])
-            encode[g].append(pool_encode[sid])
+    for g, runs in enumerate(t.GRAMMARS):
+        for sid, count in runs:
+            decode[g].extend([pool_decode[sid]] * count)
+            encode[g].extend([pool_encode[sid]] * count)
 
     def entries(table: Any) -> tuple[list[tuple[str, Any]], dict[str, tuple[int, int, Any]]]:
         found: list[tuple[str, Any]] = []

@@ -125,8 +125,8 @@ def complex_(acc: int, n: int, grammar: Any, obj: Any, name: str, depth: int) ->
         if entry is None:
             return _in_schema_order(*start, grammar, obj, name, depth)
         code, op, arg, step, many = entry
-        state += step
         if not many:
+            state += step
             acc = (acc << width) | code
             n += width
             acc, n = _member(acc, n, op, arg, item, key, depth)
@@ -140,7 +140,7 @@ def complex_(acc: int, n: int, grammar: Any, obj: Any, name: str, depth: int) ->
                 if entry is None:
                     return _in_schema_order(*start, grammar, obj, name, depth)
                 code, op, arg, step, many = entry
-                state += step
+            state += step
             acc = (acc << width) | code
             n += width
             acc, n = _member(acc, n, op, arg, member, key, depth)

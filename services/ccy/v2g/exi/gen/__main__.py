@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else PACKAGE
+    out.mkdir(parents=True, exist_ok=True)
     for key in SCHEMAS:
         name = f"_tables_{key}.py"
         formatted = subprocess.run(

@@ -14,7 +14,7 @@ Layout (read by :mod:`ccy.v2g.exi.codec`):
   target, step to the next state, is list)`` with kind SE 0, AT 1, EE 2, CH 3, SE(*) 4,
   untyped CH 5. Steps are relative, so the states of an unrolled ``maxOccurs="1024"`` are
   one shared entry.
-* ``GRAMMARS``: per complex type the tuple of its states (indices into ``STATES``).
+* ``GRAMMARS``: per complex type its states as runs ``(index into STATES, repeat count)``.
 * ``FRAGMENT_WIDTH``, ``FRAGMENT``: FragmentContent (§8.5.3) for signed parts (XMLDSig
   SignedInfo): the qnames of all element declarations, global and local, sorted, each
   ``(name, element index)``, or ``-1`` where declarations of one qname differ in type (the
@@ -127,7 +127,13 @@ class _Tables:
                 self.state_index[entry] = len(self.states)
                 self.states.append(entry)
             states.append(self.state_index[entry])
-        self.grammars[index] = tuple(states)
+        runs: list[list[int]] = []
+        for state_id in states:
+            if runs and runs[-1][0] == state_id:
+                runs[-1][1] += 1
+            else:
+                runs.append([state_id, 1])
+        self.grammars[index] = tuple((state_id, count) for state_id, count in runs)
         return index
 
     def _production(
@@ -144,7 +150,7 @@ class _Tables:
         if group == grammar.EE:
             return (2, "", 0, 0, False)
         if group == grammar.CH and isinstance(payload, SimpleType):
-            return (3, "CONTENT", self.simple_type(payload), target, False)
+            return (3, "value", self.simple_type(payload), target, False)
         if group == grammar.SE_ANY:
             return (4, "", 0, target, False)
         return (5, "", 0, target, False)

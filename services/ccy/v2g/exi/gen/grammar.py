@@ -21,14 +21,15 @@ Event = tuple[int, tuple[object, ...], object]
 
 @dataclass
 class _NState:
+    """A proto-grammar non-terminal: terminal edges and epsilon edges."""
+
     edges: list[tuple[Event, "_NState"]] = field(default_factory=list)
     eps: list["_NState"] = field(default_factory=list)
-    content: bool = False
 
 
 @dataclass
 class State:
-    """A normalised non-terminal: productions in event-code order, True if EE is allowed."""
+    """A normalised non-terminal: (event, next state index or -1 after EE) in code order."""
 
     productions: list[tuple[Event, int]]
 
@@ -39,8 +40,8 @@ class _Builder:
         self.states: list[_NState] = []
         self.order: dict[int, int] = {}
 
-    def new(self, content: bool = True) -> _NState:
-        state = _NState(content=content)
+    def new(self) -> _NState:
+        state = _NState()
         self.states.append(state)
         return state
 
@@ -123,7 +124,7 @@ def type_grammar(schemas: SchemaSet, ctype: ComplexType) -> list[State]:
             state.edges.append(((CH, (), None), state))
     start = content
     for attribute in sorted(ctype.attributes, key=lambda a: (a.qname[1], a.qname[0]), reverse=True):
-        state = builder.new(content=False)
+        state = builder.new()
         state.edges.append(((AT, (), attribute), start))
         if not attribute.required:
             state.eps.append(start)

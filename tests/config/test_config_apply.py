@@ -62,6 +62,12 @@ def test_apply_refuses_an_invalid_file_and_changes_nothing(
     assert os.readlink(etc / "config.yaml") == "old.yaml"
 
 
+def test_apply_of_a_missing_file(etc: Path, tmp_path: Path, installed: dict[str, Manifest]) -> None:
+    with pytest.raises(ConfigError, match=f"^{tmp_path}/absent.yaml: no such file$"):
+        install_config(tmp_path / "absent.yaml", etc / "config.yaml", installed)
+    assert os.readlink(etc / "config.yaml") == "old.yaml"
+
+
 def test_apply_over_a_regular_file_keeps_it_as_previous(
     tmp_path: Path, installed: dict[str, Manifest]
 ) -> None:
@@ -121,7 +127,7 @@ def test_a_crash_at_any_step_leaves_the_old_or_the_new_config(
         install_config(_new_file(tmp_path), etc / "config.yaml", installed)
     total = len(steps)
     assert total >= 6 and "replace" in steps and "fsync" in steps
-    outcomes = set()
+    outcomes: list[str] = []
     for crash_at in range(1, total + 1):
         for path in list(etc.iterdir()):
             path.unlink()
@@ -133,11 +139,14 @@ def test_a_crash_at_any_step_leaves_the_old_or_the_new_config(
                 install_config(_new_file(tmp_path), etc / "config.yaml", installed)
         text = (etc / "config.yaml").read_text()
         assert text in (OLD, NEW), f"crash at step {crash_at}"
-        outcomes.add(text)
+        outcomes.append("new" if text == NEW else "old")
         load_config(etc / "config.yaml", installed)
         assert _leftovers(etc) == [], f"crash at step {crash_at}"
-    assert outcomes == {OLD}  # the final rename is the commit point; any failure before it
-    # leaves the old config
+    # One rename is the commit point: before it every crash leaves the old config, after it
+    # (the last directory fsync, old-profile clean-up) the new one.
+    switch = outcomes.index("new")
+    assert outcomes == ["old"] * switch + ["new"] * (total - switch)
+    assert 0 < switch < total
 
 
 def test_a_crash_at_the_swap_keeps_the_old_config(

@@ -113,13 +113,22 @@ def test_symlinked_config_names_the_given_path(
     assert config.section("bsp")["reset_pulse_ms"] == 7
 
 
+def _fifo(folder: Path) -> Path:
+    path = folder / "fifo.yaml"
+    os.mkfifo(path)
+    return path
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
         (lambda d: d / "absent.yaml", "no such file"),
         (lambda d: d, "is a directory, not a file"),
+        (_fifo, "is not a regular file"),
+        (lambda d: Path("/dev/null"), "is not a regular file"),
+        (lambda d: d / "a\0b", "is not a usable path: embedded null byte"),
     ],
-    ids=["missing", "directory"],
+    ids=["missing", "directory", "fifo", "device", "nul-in-name"],
 )
 def test_unreadable_files_are_problems(
     tmp_path: Path, make: Callable[[Path], Path], message: str, installed: dict[str, Manifest]

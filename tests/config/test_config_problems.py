@@ -179,6 +179,12 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ),
     ("unknown section far", "zzzz: {}\n", "c.yaml:1: zzzz: unknown section (known sections: demo)"),
     (
+        "key outside its section",
+        "speed_Bd: 9600\n",
+        "c.yaml:1: speed_Bd: unknown section "
+        "(speed_Bd is a key of section 'demo': indent it under 'demo:')",
+    ),
+    (
         "duplicate key",
         "demo:\n  mode: fast\n  mode: slow\n",
         "c.yaml:3: demo.mode: duplicate key (first given on line 2)",
