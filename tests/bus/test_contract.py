@@ -15,7 +15,6 @@ import pytest
 
 from ccy.sim.stack import Stack
 
-
 pytestmark = pytest.mark.root
 TOP = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from dbus_fast.annotations import DBusBool, DBusDouble, DBusSignature, DBusStr
 from dbus_fast import introspection as intr
+from dbus_fast.annotations import DBusBool, DBusDouble, DBusSignature, DBusStr
 from dbus_fast.constants import PropertyAccess
 from dbus_fast.service import ServiceInterface, dbus_property, method, signal
 

@@ -67,6 +67,7 @@ class SafetyLink:
         self._answers: dict[int, asyncio.Future[Message]] = {}
         self._fault_logged: dict[str, float] = {}
         self._resetting = asyncio.Lock()
+        self._first_state = asyncio.Event()
 
     # ------------------------------------------------------------------ life cycle
     def open(self) -> None:
@@ -98,9 +99,8 @@ class SafetyLink:
 
     async def wait_link_up(self, timeout_s: float) -> bool:
         """Wait for the first ChargeState2 (the hardware is up); False after ``timeout_s``."""
-        deadline = self.clock() + timeout_s
-        while not self.core.state.link_up and self.clock() < deadline:
-            await asyncio.sleep(0.01)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_state.wait(), timeout_s)
         return self.core.state.link_up
 
     async def stop(self) -> None:
@@ -183,6 +183,7 @@ class SafetyLink:
         core = self.core
         if isinstance(message, ChargeState2):
             core.on_charge_state(message, self.clock())
+            self._first_state.set()
         elif isinstance(message, Pt1000State):
             core.on_pt1000(message)
         elif isinstance(message, ErrorMessage):

@@ -127,4 +127,3 @@ async def _serve(ctx: UnitContext, factory: Callable[[UnitContext], Unit]) -> in
     await notify.stop_task(watchdog)
     await unit.stop()
     return EX_OK
-

@@ -20,8 +20,9 @@ from xml.sax.saxutils import escape
 DBUS_DAEMON = "dbus-daemon"
 ADDRESS_ENV = "DBUS_SYSTEM_BUS_ADDRESS"
 
-# The default context of Debian's system.conf, restated: every user may connect; deny own and
-# method calls, allow the bus driver's own interfaces, replies and signals. Our policy files open what they must.
+# The default context of Debian's system.conf, restated: every user may connect; deny own
+# and method calls, allow the bus driver's own interfaces, replies and signals. Our policy
+# files open what they must.
 _DEFAULT_POLICY = """\
   <policy context="default">
     <allow user="*"/>

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Build and check plain RAUC bundles with the ``rauc`` tool (tests, benchmarks, developers).
 
-Facts from the design note (image.md, "What runs here"): the payload must exceed 4096 bytes;
-``rauc bundle`` rewrites manifest.raucm in its content folder, so every bundle gets a fresh
-folder; ``rauc info --keyring`` exits non-zero when the signature does not verify. The product
-builds verity bundles in Yocto (meta-ccy ccy-bundle.bb); plain ones need no device-mapper.
+Facts from the design note (image.md, "What runs here"): the payload must exceed 4096 bytes
+(a rootfs image always does); ``rauc bundle`` rewrites manifest.raucm in its content folder, so
+every bundle gets a fresh folder; ``rauc info --keyring`` exits non-zero when the signature does
+not verify. The product builds verity bundles in Yocto (meta-ccy ccy-bundle.bb); plain ones need
+no device-mapper.
 """
 
 import shutil
@@ -84,3 +85,16 @@ def verify_bundle(bundle: Path, keyring: Path) -> str:
         lines = [ln for ln in done.stderr.splitlines() if ln and "rauc-Message" not in ln]
         raise BundleError(f"{bundle}: {' '.join(lines) or done.stderr.strip()}")
     return done.stdout
+
+
+def make_ext4_image(root: Path, out: Path, size_bytes: int, label: str = "rootfs") -> Path:
+    """``mkfs.ext4 -d ROOT``: an ext4 image of a staged root tree (as wic/image_types do)."""
+    mkfs = shutil.which("mkfs.ext4")
+    if mkfs is None:
+        raise BundleError("mkfs.ext4 not found (Debian package: e2fsprogs)")
+    out.unlink(missing_ok=True)
+    cmd = [mkfs, "-q", "-F", "-L", label, "-d", str(root), str(out), f"{size_bytes // 1024}k"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BundleError(f"mkfs.ext4 failed ({done.returncode}): {done.stderr.strip()}")
+    return out

@@ -32,6 +32,9 @@ _NOT_RUNNING = {
     "org.freedesktop.DBus.Error.NameHasNoOwner",
 }
 
+BUSY_TEXT = "Already processing"
+"""RAUC 1.8's refusal of a call while an installation runs (a GError without a D-Bus name)."""
+
 INTROSPECTION = f"""<node>
   <interface name="{IFACE}">
     <method name="InstallBundle">
@@ -83,7 +86,7 @@ def _unwrap(value: Any) -> Any:
         return _unwrap(value.value)
     if isinstance(value, dict):
         return {k: _unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_unwrap(v) for v in value]
     return value
 
@@ -111,6 +114,7 @@ class RaucClient:
         obj = bus.get_proxy_object(NAME, PATH, Node.parse(INTROSPECTION))
         self._iface: Any = obj.get_interface(IFACE)
         self._props: Any = obj.get_interface(PROPERTIES)
+        self._handlers: tuple[Any, Any] | None = None
 
     async def _call(self, member: str, *args: Any) -> Any:
         try:
@@ -158,7 +162,8 @@ class RaucClient:
         try:
             await self._iface.call_install_bundle(source, {})
         except DBusError as exc:
-            if exc.type not in _NOT_RUNNING and await self.operation() != IDLE:
+            busy = BUSY_TEXT in (exc.text or "")
+            if busy or (exc.type not in _NOT_RUNNING and await self.operation() != IDLE):
                 raise InstallBusyError(
                     f"RAUC is busy: another installation is running ({exc.text})"
                 ) from exc
@@ -166,8 +171,8 @@ class RaucClient:
 
     async def watch(self, on_progress: ProgressCallback) -> Awaitable[int]:
         """Forward Progress changes to ``on_progress``; the result is Completed's value."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[int] = loop.create_future()
+        self.unwatch()
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
         def changed(iface: str, changed: dict[str, Variant], _gone: list[str]) -> None:
             if iface == IFACE and "Progress" in changed:
@@ -179,12 +184,12 @@ class RaucClient:
 
         self._props.on_properties_changed(changed)
         self._iface.on_completed(completed)
+        self._handlers = (changed, completed)
+        return done
 
-        async def wait() -> int:
-            try:
-                return await done
-            finally:
-                self._props.off_properties_changed(changed)
-                self._iface.off_completed(completed)
-
-        return wait()
+    def unwatch(self) -> None:
+        if self._handlers is not None:
+            changed, completed = self._handlers
+            self._handlers = None
+            self._props.off_properties_changed(changed)
+            self._iface.off_completed(completed)

@@ -7,7 +7,6 @@ LastError says why it failed (RAUC manual, "D-Bus API"). The flow refuses early 
 refuse less clearly: a missing file, and a second installation while one runs.
 """
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +28,9 @@ class InstallerPort(Protocol):
         """Subscribe to Progress and Completed; the awaitable yields Completed's result."""
         ...
 
+    def unwatch(self) -> None:
+        """End the subscription of :meth:`watch` (called in every case)."""
+
     async def install_bundle(self, source: str) -> None: ...
 
 
@@ -47,12 +49,11 @@ async def run_install(port: InstallerPort, source: str, on_progress: ProgressCal
         raise InstallBusyError(
             f"RAUC is busy ({operation}): another installation is running; wait for it to complete"
         )
-    completed = asyncio.ensure_future(await port.watch(on_progress))
     try:
+        completed = await port.watch(on_progress)
         await port.install_bundle(source)
-    except BaseException:
-        completed.cancel()
-        raise
-    result = await completed
+        result = await completed
+    finally:
+        port.unwatch()
     if result != 0:
         raise InstallFailedError(await port.last_error())

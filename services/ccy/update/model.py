@@ -3,7 +3,7 @@
 
 Property ``Progress`` is ``(isi)``: percentage, message, nesting depth. ``GetSlotStatus``
 returns ``a(sa{sv})``: slot name and a dict with keys such as ``class``, ``device``, ``type``,
-``bootname``, ``state`` (booted/active/inactive), ``boot_status`` (good/bad), ``bundle.version``,
+``bootname``, ``state`` (booted/active/inactive), ``boot-status`` (good/bad), ``bundle.version``,
 ``bundle.compatible``, ``installed.timestamp``, ``activated.timestamp`` (RAUC manual, "D-Bus
 API"). Values arrive already unwrapped from their variants.
 """
@@ -78,7 +78,7 @@ class SlotStatus:
 
     @property
     def boot_status(self) -> str:
-        return self.get("boot_status")
+        return self.get("boot-status")
 
     @property
     def bundle_version(self) -> str:

@@ -143,6 +143,7 @@ class RaucSandbox:
         self.uboot: UbootEnv | None = None
         self._service: subprocess.Popen[bytes] | None = None
         self.log_file = self.directory / "rauc-service.log"
+        self._conf = self.directory / "system.conf"
 
     @property
     def environ(self) -> dict[str, str]:
@@ -176,8 +177,14 @@ class RaucSandbox:
         return conf
 
     def start(self, timeout_s: float = 10.0) -> None:
-        conf = self._prepare()
+        """Create slots, environment and config, then start the bus and ``rauc service``."""
+        self._conf = self._prepare()
         self.bus.start()
+        self.start_service(timeout_s)
+
+    def start_service(self, timeout_s: float = 10.0) -> None:
+        """(Re)start ``rauc service`` only: after :meth:`stop_service`, as after a reboot."""
+        conf = self._conf
         with self.log_file.open("ab") as log:
             self._service = subprocess.Popen(
                 [
