@@ -35,8 +35,13 @@ def bare_stack() -> Iterator[Stack]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def spawn(stack: Stack, notify: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": stack.address(), "NOTIFY_SOCKET": str(notify)}
+def spawn(stack: Stack, notify: Path, **extra_env: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "DBUS_SYSTEM_BUS_ADDRESS": stack.address(),
+        "NOTIFY_SOCKET": str(notify),
+        **extra_env,
+    }
     return subprocess.Popen(
         [EXE, "--root", str(stack.layout.dir)],
         env=env,
@@ -67,6 +72,20 @@ def test_ready_then_sigterm_stops_cleanly(bare_stack: Stack) -> None:
     assert proc.returncode == 0, err
     assert "Safety Controller Firmware: 0.2.3 (g5638a7e18ecce8f0, CC Y, firmware)" in err
     assert "ccy-bsp stopping" in err
+
+
+def test_watchdog_pings_at_half_the_interval(bare_stack: Stack) -> None:
+    notify = bare_stack.layout.sim_run / "notify-wd.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(notify))
+        proc = spawn(bare_stack, notify, WATCHDOG_USEC="400000")  # ping every 0.2 s
+        receive_until(sock, "READY=1")
+        pings = 0
+        while pings < 5:  # all while the unit runs: periodic pings, not a burst at exit
+            pings += receive_until(sock, "WATCHDOG=1").count("WATCHDOG=1")
+        assert proc.poll() is None
+        proc.terminate()
+        proc.communicate(timeout=10)
 
 
 def test_invalid_config_exits_78_with_one_line_and_touches_nothing(tmp_path: Path) -> None:

@@ -196,10 +196,10 @@ def test_install_started_twice(
     finally:
         out, _err = first.communicate(timeout=120)
     assert second.returncode == 1
-    assert second.stderr.strip() == (
-        "ccyctl: update: RAUC is busy (installing): another installation is running; "
-        "wait for it to complete"
-    )
+    # Refused by the Operation check ("RAUC is busy (installing): …") or, should the state
+    # change between that check and the call, by RAUC itself ("RAUC is busy: … (Already …)").
+    assert second.stderr.startswith("ccyctl: update: RAUC is busy")
+    assert "another installation is running; wait for it to complete" in second.stderr
     assert first.returncode == 0
     assert "primary slot now rootfs.1" in out
     assert sha256(sandbox.slot_devices["rootfs.0"]) == sha256(old_image)
@@ -243,6 +243,36 @@ def test_rauc_not_running(sandbox: RaucSandbox, kit: Kit, old_image: Path) -> No
     status = ccyctl(sandbox, "status")
     assert status.returncode == 1
     assert "RAUC is not running" in status.stderr
+
+
+def test_rauc_stops_during_install(
+    sandbox: RaucSandbox, kit: Kit, old_image: Path, tmp_path: Path
+) -> None:
+    big = make_ext4_image(kit.directory / "old-root", tmp_path / "big.ext4", 256 << 20)
+    bundle = build_bundle(BundleSpec(kit.spec.compatible, "2.0", big), kit.pki, tmp_path / "b")
+    client = subprocess.Popen(
+        [str(CCYCTL), "update", "install", str(bundle)],
+        env=sandbox.environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert client.stderr is not None
+        for line in client.stderr:
+            if "Copying image to rootfs.1" in line:
+                break
+        sandbox.stop_service()
+    finally:
+        _out, err = client.communicate(timeout=60)
+    assert client.returncode == 1
+    assert err.splitlines()[-1] == (
+        "ccyctl: update: RAUC left the bus during the installation (de.pengutronix.rauc)"
+    )
+    assert sha256(sandbox.slot_devices["rootfs.0"]) == sha256(old_image)
+    # RAUC took the half-written slot B out of the boot order before writing to it.
+    assert sandbox.uboot is not None
+    assert sandbox.uboot.read()["BOOT_ORDER"] == "A"
 
 
 def test_no_system_bus(sandbox: RaucSandbox, kit: Kit, tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from ccy.bsp.protocol.messages import (
 )
 from ccy.bsp.settings import BspSettings
 from ccy.runtime.errors import ErrorRegistry, Severity
+from ccy.runtime.journal import fields
 
 # Temperatures must fall this far below a threshold before its warning clears (no flapping).
 TEMPERATURE_HYSTERESIS_DEGC = 1.0
@@ -347,11 +348,15 @@ class BspCore:
             return
         self._set("estop", "EmergencyStop", reason)
         if reason is EstopReason.NO_STOP:
-            self.log.info("Emergency Stop released")
+            self.log.info(
+                "Emergency Stop released", extra=fields(event="estop", reason=reason.value)
+            )
             self.errors.clear_type(ERR_ESTOP)
             self.errors.clear_type(ERR_VENDOR)
             return
-        self.log.warning("Emergency Stop: %s", reason.value)
+        self.log.warning(
+            "Emergency Stop: %s", reason.value, extra=fields(event="estop", reason=reason.value)
+        )
         self._withdraw_power_on(f"emergency stop {reason.value}")
         if reason is EstopReason.EMERGENCY_INPUT:
             self.errors.clear_type(ERR_VENDOR)
@@ -372,7 +377,12 @@ class BspCore:
         old = self.state.ce
         if ce is old:
             return
-        self.log.info("CE state change from %s to %s", old.value, ce.value)
+        self.log.info(
+            "CE state change from %s to %s",
+            old.value,
+            ce.value,
+            extra=fields(event="ce_changed", old=old.value, new=ce.value),
+        )
         self._set("ce", "CeState", ce)
         self.events.ce_changed(old.value, ce.value)
         cp = cp_from_ce(ce, self.state.cp)
@@ -384,7 +394,12 @@ class BspCore:
         old = self.state.id
         if id_ is old:
             return
-        self.log.info("ID change detected: %s → %s", _ID_WORDS[old], _ID_WORDS[id_])
+        self.log.info(
+            "ID change detected: %s → %s",
+            _ID_WORDS[old],
+            _ID_WORDS[id_],
+            extra=fields(event="id_changed", old=old.value, new=id_.value),
+        )
         self._set("id", "IdState", id_)
         self.events.id_changed(old.value, id_.value)
 

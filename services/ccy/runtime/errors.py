@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ccy.runtime.journal import fields
+
 
 class Severity(StrEnum):
     HIGH = "High"
@@ -55,7 +57,19 @@ class ErrorRegistry:
         err = ActiveError(type_, subtype, severity, message, self._clock_us())
         self._active[err.key] = err
         level = logging.ERROR if severity is Severity.HIGH else logging.WARNING
-        self._log.log(level, "Error raised %s/%s: %s", type_, subtype or "-", message)
+        self._log.log(
+            level,
+            "Error raised %s/%s: %s",
+            type_,
+            subtype or "-",
+            message,
+            extra=fields(
+                event="error_raised",
+                error_type=type_,
+                error_subtype=subtype,
+                severity=severity.value,
+            ),
+        )
         for callback in self.on_raised:
             callback(err)
         return True
@@ -64,7 +78,12 @@ class ErrorRegistry:
         err = self._active.pop((type_, subtype), None)
         if err is None:
             return False
-        self._log.info("Error cleared %s/%s", type_, subtype or "-")
+        self._log.info(
+            "Error cleared %s/%s",
+            type_,
+            subtype or "-",
+            extra=fields(event="error_cleared", error_type=type_, error_subtype=subtype),
+        )
         at = self._clock_us()
         for callback in self.on_cleared:
             callback(err, at)

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
-from dbus_fast import BusType, DBusError, Variant
+from dbus_fast import BusType, DBusError, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.introspection import Node
 
@@ -114,7 +114,8 @@ class RaucClient:
         obj = bus.get_proxy_object(NAME, PATH, Node.parse(INTROSPECTION))
         self._iface: Any = obj.get_interface(IFACE)
         self._props: Any = obj.get_interface(PROPERTIES)
-        self._handlers: tuple[Any, Any] | None = None
+        self._handlers: tuple[Any, Any, Any] | None = None
+        self._bus = bus
 
     async def _call(self, member: str, *args: Any) -> Any:
         try:
@@ -165,12 +166,17 @@ class RaucClient:
             busy = BUSY_TEXT in (exc.text or "")
             if busy or (exc.type not in _NOT_RUNNING and await self.operation() != IDLE):
                 raise InstallBusyError(
-                    f"RAUC is busy: another installation is running ({exc.text})"
+                    "RAUC is busy: another installation is running; "
+                    f"wait for it to complete ({exc.text})"
                 ) from exc
             raise _named(exc) from exc
 
     async def watch(self, on_progress: ProgressCallback) -> Awaitable[int]:
-        """Forward Progress changes to ``on_progress``; the result is Completed's value."""
+        """Forward Progress changes to ``on_progress``; the result is Completed's value.
+
+        Should RAUC leave the bus before Completed (stopped or crashed), the awaitable raises
+        :class:`RaucNotRunningError` instead of waiting forever.
+        """
         self.unwatch()
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
@@ -182,14 +188,41 @@ class RaucClient:
             if not done.done():
                 done.set_result(int(result))
 
+        def owner(msg: Message) -> None:
+            if (
+                msg.message_type == MessageType.SIGNAL
+                and msg.member == "NameOwnerChanged"
+                and msg.body[:1] == [NAME]
+                and not msg.body[2]
+                and not done.done()
+            ):
+                done.set_exception(
+                    RaucNotRunningError(f"RAUC left the bus during the installation ({NAME})")
+                )
+
+        await self._bus.call(
+            Message(
+                destination="org.freedesktop.DBus",
+                path="/org/freedesktop/DBus",
+                interface="org.freedesktop.DBus",
+                member="AddMatch",
+                signature="s",
+                body=[
+                    "type='signal',sender='org.freedesktop.DBus',"
+                    f"member='NameOwnerChanged',arg0='{NAME}'"
+                ],
+            )
+        )
+        self._bus.add_message_handler(owner)
         self._props.on_properties_changed(changed)
         self._iface.on_completed(completed)
-        self._handlers = (changed, completed)
+        self._handlers = (changed, completed, owner)
         return done
 
     def unwatch(self) -> None:
         if self._handlers is not None:
-            changed, completed = self._handlers
+            changed, completed, owner = self._handlers
             self._handlers = None
             self._props.off_properties_changed(changed)
             self._iface.off_completed(completed)
+            self._bus.remove_message_handler(owner)

@@ -230,7 +230,18 @@ class RaucSandbox:
 
     def stop(self) -> None:
         self.stop_service()
+        self._unmount_leftovers()
         self.bus.stop()
+
+    def _unmount_leftovers(self) -> None:
+        """A service stopped mid-install leaves its bundle mounted under mnt/: unmount it."""
+        mnt = str((self.directory / "mnt").resolve())
+        with open("/proc/self/mounts", encoding="utf-8") as mounts:
+            points = [line.split()[1] for line in mounts if len(line.split()) > 1]
+        for point in sorted(points, reverse=True):
+            decoded = point.encode().decode("unicode_escape")
+            if decoded == mnt or decoded.startswith(mnt + "/"):
+                subprocess.run(["umount", decoded], check=False, capture_output=True)
 
     def __enter__(self) -> "RaucSandbox":
         self.start()
