@@ -26,7 +26,8 @@ sock.bind(str(path))
 sock.settimeout(5)
 from ccy.runtime.journal import fields, setup_logging
 log = setup_logging("ccy-bsp")
-log.warning("Emergency Stop: %s", "EmergencyInput", extra=fields(event="estop", reason="EmergencyInput"))
+extra = fields(event="estop", reason="EmergencyInput")
+log.warning("Emergency Stop: %s", "EmergencyInput", extra=extra)
 data = sock.recv(65536)
 out, i = {}, 0
 while i < len(data):

@@ -188,17 +188,19 @@ class SafetyLink:
             core.on_pt1000(message)
         elif isinstance(message, ErrorMessage):
             core.on_error_message(message)
-        elif isinstance(message, FwVersion | GitHash):
-            if isinstance(message, FwVersion):
-                core.on_fw_version(message)
-            else:
-                core.on_git_hash(message)
-            com = Com.FW_VERSION if isinstance(message, FwVersion) else Com.GIT_HASH
-            future = self._answers.get(com)
-            if future is not None and not future.done():
-                future.set_result(message)
+        elif isinstance(message, FwVersion):
+            core.on_fw_version(message)
+            self._answered(Com.FW_VERSION, message)
+        elif isinstance(message, GitHash):
+            core.on_git_hash(message)
+            self._answered(Com.GIT_HASH, message)
         else:
             self._log_fault("unexpected", f"unexpected {type(message).__name__} from the MCU")
+
+    def _answered(self, com: int, message: Message) -> None:
+        future = self._answers.get(com)
+        if future is not None and not future.done():
+            future.set_result(message)
 
     def _collect_parser_faults(self) -> None:
         for fault, count in self._parser.take_faults().items():
