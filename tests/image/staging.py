@@ -66,8 +66,8 @@ INSTALL_TABLE: tuple[Install, ...] = (
     Install(SYSTEM_FILES, "fw_env.config", "etc", 0o644),
 )
 
-DATA_DIRS: tuple[str, ...] = ("data/ccy/lib", "data/ccy/log")
-"""ccy-system_1.0.bb: bind-mount sources on the data partition (wic copies the rootfs's /data)."""
+DATA_DIRS: tuple[str, ...] = ("data/ccy/lib", "data/ccy/log", "data/rauc")
+"""ccy-system_1.0.bb: bind-mount sources and RAUC's data-directory on the data partition."""
 
 
 def _copy_source(dest: Path) -> None:

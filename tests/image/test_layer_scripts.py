@@ -5,9 +5,13 @@
   (RAUC_SLOT_CLASS, RAUC_SLOT_MOUNT_POINT), the running system relocated with CCY_ROOT.
 - ccy-health-check: run with a `systemctl` on PATH that answers `show -p Wants` and
   `is-active` from a table, standing in for systemd as PID 1, which a test machine lacks.
+- boot.cmd.in: substituted as ccy-boot-script's do_compile does and wrapped by the real
+  mkimage (U-Boot itself does not run here).
 """
 
 import os
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -186,3 +190,30 @@ def test_health_check_fails_without_ccy_units(tmp_path: Path) -> None:
     done = run_health(fake_systemctl(tmp_path, "", {}))
     assert done.returncode == 1
     assert "ccy.target wants no units" in done.stderr
+
+
+BOOT_DIR = LAYER / "recipes-bsp" / "ccy-boot-script"
+
+
+@pytest.mark.skipif(shutil.which("mkimage") is None, reason="mkimage (apt package u-boot-tools)")
+def test_boot_script_compiles_with_the_recipes_substitutions(tmp_path: Path) -> None:
+    """do_compile of ccy-boot-script: every @PLACEHOLDER@ is substituted, mkimage wraps it."""
+    template = (BOOT_DIR / "files" / "boot.cmd.in").read_text()
+    recipe = next(BOOT_DIR.glob("ccy-boot-script_*.bb")).read_text()
+    substitutions = dict(re.findall(r"-e 's,@(\w+)@,\$\{(\w+)\},g'", recipe))
+    assert set(re.findall(r"@(\w+)@", template)) == set(substitutions)
+    values = {"ROOT_PREFIX": "/dev/mmcblk0p", "DEVTYPE": "mmc", "DEVNUM": "0"}
+    values["KERNEL_IMAGETYPE"] = "Image"
+    script = template
+    for name in substitutions:
+        script = script.replace(f"@{name}@", values[name])
+    (tmp_path / "boot.cmd").write_text(script)
+    cmd = ["mkimage", "-A", "arm64", "-T", "script", "-C", "none", "-n", "ccy A/B boot"]
+    cmd += ["-d", str(tmp_path / "boot.cmd"), str(tmp_path / "boot.scr")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    listing = subprocess.run(
+        ["mkimage", "-l", str(tmp_path / "boot.scr")], capture_output=True, text=True, timeout=30
+    )
+    assert "AArch64 Linux Script" in listing.stdout
+    assert "root=/dev/mmcblk0p${ccy_part}" in script

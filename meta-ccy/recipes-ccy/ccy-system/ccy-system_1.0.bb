@@ -37,9 +37,9 @@ do_install() {
     install -m 0755 ${S}/ccy-health-check ${D}${libexecdir}/ccy/
     install -d ${D}${sysconfdir}
     install -m 0644 ${S}/fw_env.config ${D}${sysconfdir}/
-    # Bind-mount sources: wic copies the rootfs's /data into the data partition
-    # (ccy-image.wks.in); tmpfiles.d/ccy.conf sets owners and modes on first boot.
-    install -d ${D}/data/ccy/lib ${D}/data/ccy/log
+    # Bind-mount sources and RAUC's data-directory (system.conf): wic copies the rootfs's /data
+    # into the data partition (ccy-image.wks.in); tmpfiles.d/ccy.conf sets owners and modes.
+    install -d ${D}/data/ccy/lib ${D}/data/ccy/log ${D}/data/rauc
 }
 
 FILES:${PN} += "${systemd_system_unitdir} ${libexecdir}/ccy /data"

@@ -14,9 +14,11 @@ REQUIRED_DISTRO_FEATURES = "systemd rauc"
 
 # kernel-image: the boot script loads the kernel from the booted slot's /boot, so a kernel
 # update travels with the rootfs in the bundle. libubootenv-bin: fw_printenv/fw_setenv for
-# RAUC's uboot backend and the operator.
+# RAUC's uboot backend and the operator. coreutils: the bundle hook's `cp --remove-destination`
+# (GNU cp; it must never write through the new slot's absolute symlinks).
 IMAGE_INSTALL = "\
     packagegroup-core-boot \
+    coreutils \
     kernel-image \
     rauc \
     libubootenv-bin \
