@@ -183,6 +183,16 @@ def test_bundle_compatible_equals_system_conf() -> None:
     assert (BUNDLE_RECIPE.parent / "files" / hook).stat().st_mode & 0o111
 
 
+def test_system_conf_keyring_is_where_rauc_conf_installs_it() -> None:
+    """meta-rauc's rauc-conf installs the keyring into ${nonarch_libdir}/rauc; the bbappend
+    renames it keyring.pem. A different path in system.conf makes every bundle fail."""
+    conf = configparser.ConfigParser()
+    conf.read(SYSTEM_CONF)
+    bbappend = (SYSTEM_CONF.parent.parent / "rauc-conf.bbappend").read_text()
+    assert "${D}${nonarch_libdir}/rauc/keyring.pem" in bbappend
+    assert conf["keyring"]["path"] == "/usr/lib/rauc/keyring.pem"
+
+
 def wks_parts() -> list[dict[str, str]]:
     parts = []
     for line in WKS.read_text().splitlines():

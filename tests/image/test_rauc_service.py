@@ -13,6 +13,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,24 +178,34 @@ def test_missing_bundle_file(sandbox: RaucSandbox, kit: Kit, old_image: Path) ->
 def test_install_started_twice(
     sandbox: RaucSandbox, kit: Kit, old_image: Path, tmp_path: Path
 ) -> None:
-    # A large image keeps the first installation busy long enough to be seen running.
-    big = make_ext4_image(kit.directory / "old-root", tmp_path / "big.ext4", 256 << 20)
-    bundle = build_bundle(BundleSpec(kit.spec.compatible, "2.0", big), kit.pki, tmp_path / "b")
+    """A second install while one runs is refused. The first is held at a point the test
+    controls, not by a race: RAUC calls fw_setenv (to take the target slot out of BOOT_ORDER)
+    before it writes, and the wrapper on PATH waits there for a gate file."""
+    assert sandbox.uboot is not None
+    wrapper = sandbox.uboot.bin_dir / "fw_setenv"
+    original = wrapper.read_text()
+    reached, gate = tmp_path / "fw_setenv-reached", tmp_path / "gate"
+    body = original.split("\n", 1)[1]
+    wrapper.write_text(
+        f'#!/bin/sh\ntouch "{reached}"\nwhile [ ! -e "{gate}" ]; do sleep 0.05; done\n{body}'
+    )
     first = subprocess.Popen(
-        [str(CCYCTL), "update", "install", str(bundle)],
+        [str(CCYCTL), "update", "install", str(kit.good)],
         env=sandbox.environ,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        assert first.stderr is not None
-        for line in first.stderr:
-            if "Copying image to rootfs.1" in line:
-                break
+        deadline = time.monotonic() + 60
+        while not reached.exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reached.exists(), "RAUC never reached fw_setenv"
         second = ccyctl(sandbox, "install", str(kit.good))
     finally:
+        gate.touch()
         out, _err = first.communicate(timeout=120)
+        wrapper.write_text(original)
     assert second.returncode == 1
     # Refused by the Operation check ("RAUC is busy (installing): …") or, should the state
     # change between that check and the call, by RAUC itself ("RAUC is busy: … (Already …)").

@@ -74,11 +74,13 @@ FILES:${PN} += "\
 # ssl, sqlite3, json, xml, logging, ...); the whole set costs a few MB on a 2 GiB slot and
 # rules out an ImportError from a stdlib module split into a package nobody listed.
 # python3-dbus-fast is 4.0 on wrynose (meta-python): the first with dbus_fast.annotations.
+# python3-gpiod (libgpiod v2 bindings, meta-python): ccy-bsp's gpiochip reset-line driver.
 RDEPENDS:${PN} = "\
     dbus \
     python3-core \
     python3-cryptography \
     python3-dbus-fast \
+    python3-gpiod \
     python3-modules \
     python3-pyserial \
     python3-pyyaml \

@@ -7,7 +7,7 @@ Layout written by :func:`make_rauc_dev_pki` (``ccyctl pki rauc-dev --out DIR``):
     DIR/ccy-development-rauc-ca.key.pem        0600
     DIR/ccy-development-rauc-signing.cert.pem  leaf: rauc bundle --cert / RAUC_CERT_FILE
     DIR/ccy-development-rauc-signing.key.pem   0600: rauc bundle --key / RAUC_KEY_FILE
-    DIR/ccy-development-rauc-keyring.pem       /etc/rauc/keyring.pem / RAUC_KEYRING_FILE
+    DIR/ccy-development-rauc-keyring.pem       /usr/lib/rauc/keyring.pem / RAUC_KEYRING_FILE
     DIR/NOT-FOR-PRODUCTION.txt
 
 RAUC verifies the CMS signature of a bundle against the keyring (RAUC manual, "Security").
