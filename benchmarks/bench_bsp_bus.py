@@ -157,20 +157,25 @@ def main() -> None:
     sim = SimThread(stack)
     sim.start()
     sim.ready.wait(10)
+    procs: list[subprocess.Popen[bytes]] = []
     try:
         starts, rss = [], []
         for _ in range(5):
             proc, took = start_unit(stack, address)
+            procs.append(proc)
             starts.append(took)
             rss.append(rss_kib(proc.pid))
             proc.terminate()
             proc.wait(10)
         proc, _ = start_unit(stack, address)
+        procs.append(proc)
         latencies = asyncio.run(latency_run(address, sim, events))
         rss_after = rss_kib(proc.pid)
-        proc.terminate()
-        proc.wait(10)
     finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(10)
         bus.stop()
         shutil.rmtree(directory, ignore_errors=True)
     q = statistics.quantiles(latencies, n=100)

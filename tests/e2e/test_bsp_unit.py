@@ -160,3 +160,74 @@ def test_a_crash_of_ccy_bsp_leaves_the_charger_safe(bare_stack: Stack) -> None:
     status = mcu(cmd="status")
     assert status["contactor_closed"] is False
     assert status["estop"] == "ComTimeout" and status["safe_state"] is True
+
+
+def test_a_vanished_uart_is_closed_reopened_and_the_link_recovers(bare_stack: Stack) -> None:
+    """The simulator dies (its pty hangs up, as an unplugged USB UART would): ccy-bsp closes
+    the device once instead of spinning on it, reports LinkLost, and reopens it when a new
+    simulator appears at the same path."""
+    address, bsp = bare_stack.address(), ["org.ccy.Bsp", "/org/ccy/Bsp", "org.ccy.Bsp1"]
+
+    def prop(name: str) -> str:
+        r = subprocess.run(
+            ["busctl", f"--address={address}", "get-property", *bsp, name],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return r.stdout.strip()
+
+    def wait_for(name: str, wanted: str) -> str:
+        deadline = time.monotonic() + 10
+        while (value := prop(name)) != wanted and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return value
+
+    notify = bare_stack.layout.sim_run / "notify-uart.sock"
+    log = bare_stack.layout.log_dir / "ccy-bsp-uart.log"
+    env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": address, "NOTIFY_SOCKET": str(notify)}
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock, log.open("w") as out:
+        sock.bind(str(notify))
+        proc = subprocess.Popen(
+            [EXE, "--root", str(bare_stack.layout.dir)], env=env, stdout=out, stderr=out
+        )
+        receive_until(sock, "READY=1")
+
+    def firmware_lines() -> int:
+        return log.read_text().count("Safety Controller Firmware: 0.2.3")
+
+    try:
+        os.kill(bare_stack.pids()["mcu-sim"], signal.SIGKILL)
+        assert wait_for("LinkUp", "b false") == "b false"
+        time.sleep(1.5)  # several reopen attempts while nothing is there
+        stats = prop("LinkStatistics").replace('"', "").split()
+        assert stats[stats.index("device_errors") + 1] == "1"  # closed once, not spinning
+        lay = bare_stack.layout
+        sim = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ccy.sim.mcu",
+                "--tty-link",
+                str(lay.tty_link),
+                "--reset-fifo",
+                str(lay.reset_fifo),
+                "--control",
+                str(lay.control),
+            ]
+        )
+        try:
+            assert wait_for("LinkUp", "b true") == "b true"
+            deadline = time.monotonic() + 10
+            while firmware_lines() < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            sim.terminate()
+            sim.wait(10)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    err = log.read_text()
+    assert "UART read failed" in err or "UART hung up" in err
+    assert "UART " in err and "reopened" in err
+    assert firmware_lines() == 2  # asked again after the link came back

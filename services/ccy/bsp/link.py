@@ -38,6 +38,8 @@ from ccy.runtime.service import UnitStartError
 
 # Frame faults are logged at most once per this many seconds per kind (with a count).
 FAULT_LOG_INTERVAL_S = 10.0
+# After the UART device itself fails, try to open it again this often.
+REOPEN_INTERVAL_S = 1.0
 
 
 class LinkOpenError(UnitStartError):
@@ -114,9 +116,7 @@ class SafetyLink:
         if self._port is not None:
             with contextlib.suppress(OSError):
                 self._write(encode(self.core.charge_control()))
-            asyncio.get_running_loop().remove_reader(self._fd)
-            self._port.close()
-            self._port = None
+            self._close_port()
 
     async def reset(self) -> None:
         """Pulse the reset line, then wait until the MCU accepts frames again."""
@@ -163,9 +163,10 @@ class SafetyLink:
         except BlockingIOError:
             return
         except OSError as exc:
-            self._log_fault("read-error", f"UART read failed: {exc}")
+            self._lose_device(f"UART read failed: {exc.strerror or exc}")
             return
         if not chunk:
+            self._lose_device("UART hung up")
             return
         for frame in self._parser.feed(chunk):
             self.stats["frames_received"] += 1
@@ -179,10 +180,51 @@ class SafetyLink:
             self._dispatch(message)
         self._collect_parser_faults()
 
+    def _lose_device(self, why: str) -> None:
+        """The UART itself failed (unplugged adapter, driver reset, simulator gone): close it,
+        so the loop does not spin on an fd that stays readable, and reopen it in the background.
+        The link watchdog reports the silence as LinkLost meanwhile."""
+        self.stats["device_errors"] += 1
+        self.log.error(
+            "%s; closing %s and retrying every %.0f s",
+            why,
+            self.settings.serial_port,
+            REOPEN_INTERVAL_S,
+        )
+        self._close_port()
+        task = asyncio.get_running_loop().create_task(self._reopen_loop(), name="uart-reopen")
+        self._tasks.append(task)
+
+    async def _reopen_loop(self) -> None:
+        while self._port is None:
+            await asyncio.sleep(REOPEN_INTERVAL_S)
+            try:
+                self.open()
+            except LinkOpenError:
+                continue
+            self._parser = FrameParser()
+            self.log.info("UART %s reopened", self.settings.serial_port)
+
+    def _close_port(self) -> None:
+        if self._port is None:
+            return
+        asyncio.get_running_loop().remove_reader(self._fd)
+        with contextlib.suppress(OSError, serial.SerialException):
+            self._port.close()
+        self._port = None
+        self._fd = -1
+
     def _dispatch(self, message: Message) -> None:
         core = self.core
         if isinstance(message, ChargeState2):
+            was_up = core.state.link_up
             core.on_charge_state(message, self.clock())
+            if not was_up and self._first_state.is_set():
+                # Back after a loss: the MCU may have been replaced or updated meanwhile.
+                task = asyncio.get_running_loop().create_task(
+                    self.inquire_firmware(), name="inquire-firmware"
+                )
+                self._tasks.append(task)
             self._first_state.set()
         elif isinstance(message, Pt1000State):
             core.on_pt1000(message)
@@ -216,6 +258,8 @@ class SafetyLink:
 
     # ------------------------------------------------------------------ frames out
     def _send(self, message: Message) -> None:
+        if self._port is None:
+            return  # the UART is closed after a device error; the reopen loop is at work
         try:
             self._write(encode(message))
         except OSError as exc:

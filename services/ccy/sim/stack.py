@@ -159,36 +159,45 @@ class Stack:
         return proc.pid
 
     def _start_unit(self, unit: str, address: str) -> int:
+        """Spawn ``unit`` with a notify socket and wait for READY=1, as systemd would; a unit
+        that dies or stays silent is stopped and reported, never left behind."""
         lay = self.layout
         notify_path = lay.sim_run / f"notify-{unit}.sock"
         notify_path.unlink(missing_ok=True)
+        log = lay.log_dir / f"{unit}.log"
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.bind(str(notify_path))
             exe = shutil.which(unit, path=str(Path(sys.executable).parent)) or unit
             pid = self._spawn(
                 unit, [exe, "--root", str(lay.dir)], address, {"NOTIFY_SOCKET": str(notify_path)}
             )
-            deadline = time.monotonic() + READY_TIMEOUT_S
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise StackError(
-                        f"{unit} sent no READY=1 within {READY_TIMEOUT_S:.0f} s; "
-                        f"see {lay.log_dir / (unit + '.log')}"
-                    )
-                if not _alive(pid):
-                    raise StackError(
-                        f"{unit} exited during start-up; see {lay.log_dir / (unit + '.log')}"
-                    )
-                sock.settimeout(min(0.2, remaining))
-                try:
-                    message = sock.recv(4096).decode(errors="replace")
-                except TimeoutError:
-                    continue
-                if "READY=1" in message.splitlines():
-                    break
-        notify_path.unlink(missing_ok=True)
+            try:
+                self._wait_ready(sock, pid, unit, log)
+            except StackError:
+                _terminate(pid)
+                raise
+            finally:
+                notify_path.unlink(missing_ok=True)
         return pid
+
+    @staticmethod
+    def _wait_ready(sock: socket.socket, pid: int, unit: str, log: Path) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StackError(
+                    f"{unit} sent no READY=1 within {READY_TIMEOUT_S:.0f} s; see {log}"
+                )
+            if not _alive(pid):
+                raise StackError(f"{unit} exited during start-up; see {log}")
+            sock.settimeout(min(0.2, remaining))
+            try:
+                message = sock.recv(4096).decode(errors="replace")
+            except TimeoutError:
+                continue
+            if "READY=1" in message.splitlines():
+                return
 
     def _wait_for_path(self, path: Path, what: str, pid: int) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
