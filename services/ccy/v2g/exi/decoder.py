@@ -34,6 +34,7 @@ from ccy.v2g.exi.errors import (
 
 MAX_UINT_BITS = 1120  # 160 groups: far above any ISO 15118 value, bounds hostile streams
 MAX_DEPTH = 48
+START_TAG_SECOND_LEVEL_BITS = 3  # see Stream.empty_content
 
 
 class Stream:
@@ -118,6 +119,20 @@ class Stream:
             chars.append(chr(point))
         return "".join(chars), end
 
+    def empty_content(self, pos: int, desc: tuple[Any, ...]) -> tuple[str, int]:
+        """The one second-level event accepted: EE at the start tag of a simple-typed element.
+
+        EXI 1.0 §8.5.4.4.1: in non-strict mode, with default fidelity options, the StartTag
+        of a typed element has seven second-level productions (EE, AT(xsi:type), AT(xsi:nil),
+        AT(*), AT(*) untyped, SE(*), CH untyped): 3 bits, EE = 0. EXIficient (Josev) encodes
+        empty character content that way, where libcbv2g and this codec write CH with length
+        0. Accepted only where the type allows an empty value; anything else stays an error.
+        """
+        code = self.bits(pos + 1, START_TAG_SECOND_LEVEL_BITS)
+        if code != 0 or desc[0] not in ("str", "hex", "b64") or desc[1] > 0:
+            raise SecondLevelEvent("escape to a second-level event", pos)
+        return "", pos + 1 + START_TAG_SECOND_LEVEL_BITS
+
     def complex(self, pos: int, grammar: list[DecodeState], depth: int) -> tuple[Any, int]:
         """Decode the content of a complex-typed element; ``pos`` is after its SE."""
         if depth > MAX_DEPTH:
@@ -155,11 +170,12 @@ class Stream:
                 if pos >= nbits:
                     raise TruncatedStream("stream ends before character data", pos)
                 if (v >> (nbits - pos - 1)) & 1:
-                    raise SecondLevelEvent("escape to a second-level event", pos)
-                item, pos = self.value(pos + 1, arg)
-                if self.bits(pos, 1):
-                    raise SecondLevelEvent("escape to a second-level event", pos)
-                pos += 1
+                    item, pos = self.empty_content(pos, arg)
+                else:
+                    item, pos = self.value(pos + 1, arg)
+                    if self.bits(pos, 1):
+                        raise SecondLevelEvent("escape to a second-level event", pos)
+                    pos += 1
             elif op == OP_EE:
                 return out, pos
             elif op == OP_VALUE:
