@@ -26,8 +26,13 @@ MESSAGE_TYPES: dict[str, tuple[str, ...]] = {
     ),
     "DC": tuple(
         f"DC_{name}{kind}"
-        for name in ("ChargeParameterDiscovery", "CableCheck", "PreCharge", "ChargeLoop")
-        + ("WeldingDetection",)
+        for name in (
+            "ChargeParameterDiscovery",
+            "CableCheck",
+            "PreCharge",
+            "ChargeLoop",
+            "WeldingDetection",
+        )
         for kind in ("Req", "Res")
     ),
     "AC": tuple(

@@ -43,7 +43,9 @@ def _show(doc: Any) -> str:
 @parametrise
 @SETTINGS
 @given(data=st.data())
-def test_a_oracle_round_trip(exificient: Exificient, ns: str, name: str, data: st.DataObject) -> None:
+def test_a_oracle_round_trip(
+    exificient: Exificient, ns: str, name: str, data: st.DataObject
+) -> None:
     doc = data.draw(message(ns, name), label=name)
     exi = exificient.encode(ns, doc)
     assert exificient.decode(ns, exi) == doc, f"oracle round trip of {_show(doc)}"

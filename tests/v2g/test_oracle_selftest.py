@@ -23,7 +23,9 @@ def test_oracle_decodes_and_reencodes_vector(exificient: Exificient, vector: Vec
 
 def test_oracle_worked_example(exificient: Exificient) -> None:
     """design/v2g.md: DC_CableCheckReq, SessionID 3D4CBF93374ED89B, TimeStamp 1725456327."""
-    doc = {"DC_CableCheckReq": {"Header": {"SessionID": "3D4CBF93374ED89B", "TimeStamp": 1725456327}}}
+    doc = {
+        "DC_CableCheckReq": {"Header": {"SessionID": "3D4CBF93374ED89B", "TimeStamp": 1725456327}}
+    }
     assert exificient.encode("DC", doc).hex() == "802c041ea65fc99ba76c4d8c7bfe1b6062"
 
 

@@ -201,7 +201,8 @@ class Generator:
                     raise XsdError(f"required {head} is excluded")
                 return st.just({})
             names = [
-                m for m in self.sset.substitution_members(head)
+                m
+                for m in self.sset.substitution_members(head)
                 if not self.sset.is_abstract_element(m)
             ]
             if not names:
