@@ -85,3 +85,23 @@ def test_bounded_max_occurs_unrolled() -> None:
     assert kinds[20] == [2]
     assert len(grammar) == 21
     assert len(t.GRAMMARS[t.ELEMENTS[dict(t.DOC)["supportedAppProtocolReq"]][1]]) == 3  # runs
+
+
+def test_large_max_occurs_looped_with_its_bound_kept() -> None:
+    """maxOccurs="1024" of PriceLevelScheduleEntry: looped like "unbounded" (grammar.LOOP_FROM),
+    so after the 1024th item EE still has a 2-bit code, as in EXIficient and libcbv2g; the
+    production carries the bound the codec enforces."""
+    from ccy.v2g.exi import _tables_cm as t
+    from ccy.v2g.exi.gen.grammar import LOOP_FROM
+
+    assert LOOP_FROM == 1024
+    owner = next(
+        runs
+        for runs in t.GRAMMARS
+        if any(p[1] == "PriceLevelScheduleEntry" for s, _ in runs for p in t.STATES[s][1])
+    )
+    states = [t.STATES[s] for s in expand(owner)]
+    assert [[p[0] for p in productions] for _w, productions in states] == [[0], [0, 2]]
+    assert [w for w, _p in states] == [1, 2]
+    assert states[1][1][0][3] == 0  # the second state loops onto itself
+    assert {p[4] for _w, ps in states for p in ps if p[0] == 0} == {1024}

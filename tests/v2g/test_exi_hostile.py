@@ -220,6 +220,42 @@ def test_enumeration_index_outside_facet() -> None:
     assert info.value.bit_position == last - 1
 
 
+def price_levels(count: int) -> dict[str, Any]:
+    """A ScheduleExchangeRes with ``count`` PriceLevelScheduleEntry items (maxOccurs 1024)."""
+    schedule = {
+        "TimeAnchor": 0,
+        "PriceScheduleID": 1,
+        "NumberOfPriceLevels": 0,
+        "PriceLevelScheduleEntries": {
+            "PriceLevelScheduleEntry": [{"Duration": i, "PriceLevel": 0} for i in range(count)]
+        },
+    }
+    body = {
+        "Header": HEADER,
+        "ResponseCode": "OK",
+        "EVSEProcessing": "Finished",
+        "Dynamic_SEResControlMode": {"PriceLevelSchedule": schedule},
+    }
+    return {"ScheduleExchangeRes": body}
+
+
+def test_lists_longer_than_max_occurs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 1024 bound is looped in the grammar (gen/grammar.py LOOP_FROM), so only the
+    codec's own count keeps a 1025th item out, on both sides."""
+    assert decode(Namespace.CM, encode(Namespace.CM, price_levels(1024))) == price_levels(1024)
+    with pytest.raises(FacetViolation, match="1025 items, at most 1024"):
+        encode(Namespace.CM, price_levels(1025))
+    from ccy.v2g.exi import encoder
+
+    # A peer that ignores maxOccurs: the grammar carries a 1025th item, the bound does not.
+    monkeypatch.setattr(encoder, "_check_list", lambda *args: None)
+    hostile = encode(Namespace.CM, price_levels(1025))
+    monkeypatch.undo()
+    with pytest.raises(ValueOutOfRange, match="more than 1024 PriceLevelScheduleEntry") as info:
+        decode(Namespace.CM, hostile)
+    assert 0 < info.value.bit_position < len(hostile) * 8
+
+
 def test_trailing_bytes_are_rejected() -> None:
     with pytest.raises(TrailingData):
         decode(Namespace.DC, CABLE_CHECK + b"\x00")

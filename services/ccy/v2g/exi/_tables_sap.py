@@ -44,16 +44,16 @@ SIMPLE: Any = (
 ELEMENTS: Any = ((1, 0), (1, 1), (0, 0), (0, 1), (0, 1), (0, 2), (0, 3), (1, 2), (0, 4))
 
 STATES: Any = (
-    (1, ((0, "ProtocolNamespace", 2, 1, False),)),
-    (1, ((0, "VersionNumberMajor", 3, 1, False),)),
-    (1, ((0, "VersionNumberMinor", 4, 1, False),)),
-    (1, ((0, "SchemaID", 5, 1, False),)),
-    (1, ((0, "Priority", 6, 1, False),)),
-    (1, ((2, "", 0, 0, False),)),
-    (1, ((0, "AppProtocol", 1, 1, True),)),
-    (2, ((0, "AppProtocol", 1, 1, True), (2, "", 0, 0, False))),
-    (1, ((0, "ResponseCode", 8, 1, False),)),
-    (2, ((0, "SchemaID", 5, 1, False), (2, "", 0, 0, False))),
+    (1, ((0, "ProtocolNamespace", 2, 1, 0),)),
+    (1, ((0, "VersionNumberMajor", 3, 1, 0),)),
+    (1, ((0, "VersionNumberMinor", 4, 1, 0),)),
+    (1, ((0, "SchemaID", 5, 1, 0),)),
+    (1, ((0, "Priority", 6, 1, 0),)),
+    (1, ((2, "", 0, 0, 0),)),
+    (1, ((0, "AppProtocol", 1, 1, 20),)),
+    (2, ((0, "AppProtocol", 1, 1, 20), (2, "", 0, 0, 0))),
+    (1, ((0, "ResponseCode", 8, 1, 0),)),
+    (2, ((0, "SchemaID", 5, 1, 0), (2, "", 0, 0, 0))),
 )
 
 GRAMMARS: Any = (

@@ -21,9 +21,9 @@ OP_MIXED = 6  # untyped CH in mixed content
 FIX_NBIT, FIX_BOOL, FIX_ENUM = 0, 1, 2
 
 # A decode state: (code width, number of productions, productions); a production:
-# (op, key, arg, step to the next state, is list). An encode state: (EE code or -1, code
-# width, {key: (code, op, arg, step, is list)}, productions in code order). States are shared
-# between positions (steps are relative), see gen/emit.py.
+# (op, key, arg, step to the next state, list bound or 0). An encode state: (EE code or -1,
+# code width, {key: (code, op, arg, step, list bound)}, productions in code order). States
+# are shared between positions (steps are relative), see gen/emit.py.
 DecodeState = tuple[int, int, tuple[tuple[Any, ...], ...]]
 
 

@@ -186,10 +186,13 @@ class Stream:
             else:
                 raise UnsupportedContent("character data in mixed content", pos)
             if many:
-                if key in out:
-                    out[key].append(item)
-                else:
+                items = out.get(key)
+                if items is None:
                     out[key] = [item]
+                elif len(items) < many:
+                    items.append(item)
+                else:
+                    raise ValueOutOfRange(f"more than {many} {key} items", pos)
             else:
                 out[key] = item
 

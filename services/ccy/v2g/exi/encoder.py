@@ -131,8 +131,7 @@ def complex_(acc: int, n: int, grammar: Any, obj: Any, name: str, depth: int) ->
             n += width
             acc, n = _member(acc, n, op, arg, item, key, depth)
             continue
-        if not isinstance(item, list):
-            raise FacetViolation(f"{name}.{key}: expected a list", n)
+        _check_list(item, many, name, key, n)
         for index, member in enumerate(item):
             if index:
                 ee, width, by_key, _ordered = grammar[state]
@@ -170,8 +169,7 @@ def _in_schema_order(acc: int, n: int, grammar: Any, obj: Any, name: str, depth:
             count = used.get(key, 0)
             if many:
                 items = obj[key]
-                if not isinstance(items, list):
-                    raise FacetViolation(f"{name}.{key}: expected a list", n)
+                _check_list(items, many, name, key, n)
                 if count >= len(items):
                     continue
                 item = items[count]
@@ -194,6 +192,13 @@ def _in_schema_order(acc: int, n: int, grammar: Any, obj: Any, name: str, depth:
             ]
             expected = [k for k, _entry in ordered] + (["end"] if ee >= 0 else [])
             raise FacetViolation(f"{name}: cannot place {left} here (expected {expected})", n)
+
+
+def _check_list(items: Any, bound: int, name: str, key: str, n: int) -> None:
+    if not isinstance(items, list):
+        raise FacetViolation(f"{name}.{key}: expected a list", n)
+    if len(items) > bound:
+        raise FacetViolation(f"{name}.{key}: {len(items)} items, at most {bound}", n)
 
 
 def _check_length(length: int, desc: tuple[Any, ...], name: str, n: int) -> None:

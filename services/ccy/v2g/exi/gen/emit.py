@@ -11,9 +11,10 @@ Layout (read by :mod:`ccy.v2g.exi.codec`):
   ``("str"|"hex"|"b64", min_length, max_length)``.
 * ``ELEMENTS``: ``(0, simple index)`` for simple-typed elements, ``(1, grammar index)``.
 * ``STATES``: the distinct states ``(code width, productions)``; a production is ``(kind, key,
-  target, step to the next state, is list)`` with kind SE 0, AT 1, EE 2, CH 3, SE(*) 4,
-  untyped CH 5. Steps are relative, so the states of an unrolled ``maxOccurs="1024"`` are
-  one shared entry.
+  target, step to the next state, list bound)`` with kind SE 0, AT 1, EE 2, CH 3, SE(*) 4,
+  untyped CH 5; the list bound is 0 for a single value, else the most items the JSON list of
+  that name may hold in this type (``UNBOUNDED`` for maxOccurs="unbounded"). Steps are
+  relative, so the states of an unrolled ``maxOccurs="128"`` are one shared entry.
 * ``GRAMMARS``: per complex type its states as runs ``(index into STATES, repeat count)``.
 * ``FRAGMENT_WIDTH``, ``FRAGMENT``: FragmentContent (§8.5.3) for signed parts (XMLDSig
   SignedInfo): the qnames of all element declarations, global and local, sorted, each
@@ -43,6 +44,7 @@ HEADER = '''# SPDX-License-Identifier: Apache-2.0
 from typing import Any
 '''
 INF = 1 << 62
+UNBOUNDED = 1 << 31  # list bound written for maxOccurs="unbounded" (xmldsig only)
 
 
 def width(count: int) -> int:
@@ -142,18 +144,19 @@ class _Tables:
         if group == grammar.SE:
             assert isinstance(payload, ElementDecl)
             local = payload.qname[1]
-            many = ctype.particle is not None and _max_occurs(ctype.particle, local) > 1
+            bound = _max_occurs(ctype.particle, local) if ctype.particle is not None else 1
+            many = 0 if bound <= 1 else min(bound, UNBOUNDED)
             return (0, local, self.element(payload), target, many)
         if group == grammar.AT:
             assert isinstance(payload, Attribute)
-            return (1, payload.qname[1], self.simple_type(payload.type), target, False)
+            return (1, payload.qname[1], self.simple_type(payload.type), target, 0)
         if group == grammar.EE:
-            return (2, "", 0, 0, False)
+            return (2, "", 0, 0, 0)
         if group == grammar.CH and isinstance(payload, SimpleType):
-            return (3, "value", self.simple_type(payload), target, False)
+            return (3, "value", self.simple_type(payload), target, 0)
         if group == grammar.SE_ANY:
-            return (4, "", 0, target, False)
-        return (5, "", 0, target, False)
+            return (4, "", 0, target, 0)
+        return (5, "", 0, target, 0)
 
 
 def render(key: str, schema_dir: Path) -> str:

@@ -3,8 +3,8 @@
 
 A complex type becomes a proto-grammar with epsilon transitions (attribute uses sorted by
 qname, then the particle grammars: sequences concatenated, choices united, minOccurs and
-bounded maxOccurs unrolled, unbounded ones looped, substitution groups expanded, mixed content
-adding untyped CH). Normalisation (§8.5.4.2) removes the epsilons and merges duplicate
+bounded maxOccurs unrolled, unbounded ones and those of at least ``LOOP_FROM`` looped,
+substitution groups expanded, mixed content adding untyped CH). Normalisation (§8.5.4.2) removes the epsilons and merges duplicate
 terminals (a subset construction), then event codes are assigned in the order AT(qname) sorted,
 SE(qname) in schema order, SE(*), EE, CH. Non-strict mode (§8.5.4.4.1) adds second-level
 productions to every non-terminal, so each state's code width is ceil(log2(n + 1)).
@@ -13,6 +13,15 @@ productions to every non-terminal, so each state's code width is ceil(log2(n + 1
 from dataclasses import dataclass, field
 
 from ccy.v2g.exi.gen.xsd import Attribute, ComplexType, ElementDecl, Particle, QName, SchemaSet
+
+#: A maxOccurs of at least this many is looped like "unbounded": after the last allowed item
+#: the item production stays, so EE keeps its wider code. The -20 CommonMessages lists bounded
+#: at 1024 and 2048 (PriceLevelScheduleEntry, PowerScheduleEntry, EVPowerProfileEntry, ...)
+#: are encoded that way by both reference encoders: EXIficient's grammars in Josev's jar
+#: (which even accept 3000 items) and libcbv2g's LOOP grammars. The schemas' other bounds
+#: (2 to 128) are unrolled, as EXIficient does. The item count is still limited to maxOccurs:
+#: the tables carry it per list (emit.py) and the codec enforces it both ways.
+LOOP_FROM = 1024
 
 # Event: (group, order key, payload). Groups in event-code order.
 AT, SE, SE_ANY, EE, CH = 0, 2, 4, 5, 6
@@ -52,7 +61,7 @@ class _Builder:
             self.number(child)
 
     def particle(self, p: Particle, nxt: _NState) -> _NState:
-        if p.max_occurs is None:
+        if p.max_occurs is None or p.max_occurs >= LOOP_FROM:
             loop = self.new()
             loop.eps = [self.term(p, loop), nxt]
             chain = loop
