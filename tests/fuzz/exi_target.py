@@ -4,11 +4,21 @@
 Properties: decoding arbitrary bytes either succeeds or raises an ExiError subclass with a bit
 position inside the input, and whatever decodes re-encodes to a stream that decodes to the
 same JSON view.
+
+Unless a corpus folder is named on the command line, the run uses
+``.cache/fuzz/exi_<ns>/``, seeded with the shared vectors of that namespace, so mutations
+start from real messages and reach the deep grammar states at once.
 """
 
+import hashlib
 import sys
+from pathlib import Path
 
 import atheris
+
+TOP = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(TOP / "tests" / "v2g"))
+from oracle_vectors import all_vectors  # noqa: E402
 
 with atheris.instrument_imports():
     from ccy.v2g.exi import ExiError, Namespace, codec, decode, encode
@@ -27,5 +37,18 @@ def run(namespace_name: str) -> None:
                 continue
             assert decode(namespace, encode(namespace, view)) == view
 
-    atheris.Setup(sys.argv, test_one_input)
+    argv = sys.argv
+    if not any(not arg.startswith("-") for arg in argv[1:]):
+        argv = [*argv, str(seed_corpus(namespace.name))]
+    atheris.Setup(argv, test_one_input)
     atheris.Fuzz()
+
+
+def seed_corpus(key: str) -> Path:
+    """The default corpus folder of namespace ``key``, holding at least its vectors."""
+    corpus = TOP / ".cache" / "fuzz" / f"exi_{key.lower()}"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for vector in all_vectors():
+        if vector.ns == key:
+            (corpus / hashlib.sha1(vector.data).hexdigest()).write_bytes(vector.data)
+    return corpus

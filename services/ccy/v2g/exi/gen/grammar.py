@@ -4,10 +4,11 @@
 A complex type becomes a proto-grammar with epsilon transitions (attribute uses sorted by
 qname, then the particle grammars: sequences concatenated, choices united, minOccurs and
 bounded maxOccurs unrolled, unbounded ones and those of at least ``LOOP_FROM`` looped,
-substitution groups expanded, mixed content adding untyped CH). Normalisation (§8.5.4.2) removes the epsilons and merges duplicate
-terminals (a subset construction), then event codes are assigned in the order AT(qname) sorted,
-SE(qname) in schema order, SE(*), EE, CH. Non-strict mode (§8.5.4.4.1) adds second-level
-productions to every non-terminal, so each state's code width is ceil(log2(n + 1)).
+substitution groups expanded, mixed content adding untyped CH). Normalisation (§8.5.4.2)
+removes the epsilons and merges duplicate terminals (a subset construction), then event
+codes are assigned in the order AT(qname) sorted, SE(qname) in schema order, SE(*), EE, CH.
+Non-strict mode (§8.5.4.4.1) adds second-level productions to every non-terminal, so each
+state's code width is ceil(log2(n + 1)).
 """
 
 from dataclasses import dataclass, field
