@@ -18,6 +18,7 @@ OP_EE = 3
 OP_VALUE = 4  # attribute or typed character data: arg = descriptor
 OP_ANY = 5  # SE(*)
 OP_MIXED = 6  # untyped CH in mixed content
+CH_KEY = "value"  # the JSON-view key of typed character data in simple content (gen/emit.py)
 FIX_NBIT, FIX_BOOL, FIX_ENUM = 0, 1, 2
 
 # A decode state: (code width, number of productions, productions); a production:
@@ -81,6 +82,8 @@ def build(key: str) -> Grammars:
                 if op == OP_COMPLEX:
                     arg = (decode[arg], encode[arg], arg)
             elif kind == 1 or kind == 3:
+                if kind == 1 and name == CH_KEY:
+                    raise ValueError(f"attribute {CH_KEY!r} would clash with character data")
                 op, arg = OP_VALUE, t.SIMPLE[target]
             elif kind == 2:
                 op, arg, ee = OP_EE, None, code

@@ -10,9 +10,10 @@ hexBinary/base64Binary length then bytes.
 """
 
 import base64
-from typing import Any
+from typing import Any, cast
 
 from ccy.v2g.exi.compiled import (
+    CH_KEY,
     FIX_BOOL,
     FIX_NBIT,
     OP_ANY,
@@ -119,19 +120,22 @@ class Stream:
             chars.append(chr(point))
         return "".join(chars), end
 
-    def empty_content(self, pos: int, desc: tuple[Any, ...]) -> tuple[str, int]:
-        """The one second-level event accepted: EE at the start tag of a simple-typed element.
+    def empty_content(self, escape: int, pos: int, desc: tuple[Any, ...]) -> tuple[str, int]:
+        """The one second-level event accepted: EE where typed character data may start.
 
         EXI 1.0 §8.5.4.4.1: in non-strict mode, with default fidelity options, the StartTag
         of a typed element has seven second-level productions (EE, AT(xsi:type), AT(xsi:nil),
-        AT(*), AT(*) untyped, SE(*), CH untyped): 3 bits, EE = 0. EXIficient (Josev) encodes
-        empty character content that way, where libcbv2g and this codec write CH with length
-        0. Accepted only where the type allows an empty value; anything else stays an error.
+        AT(*), AT(*) untyped, SE(*), CH untyped), and a later state up to the content has
+        five (EE, AT(*), AT(*) untyped, SE(*), CH untyped): 3 bits either way, EE = 0.
+        EXIficient (Josev) encodes empty character content that way, in a simple-typed
+        element and in the simple content of SignatureValue, where libcbv2g and this codec
+        write CH with length 0. Accepted only where the type allows an empty value; anything
+        else stays an error at ``escape``, the position of the escape code; ``pos`` is after it.
         """
-        code = self.bits(pos + 1, START_TAG_SECOND_LEVEL_BITS)
+        code = self.bits(pos, START_TAG_SECOND_LEVEL_BITS)
         if code != 0 or desc[0] not in ("str", "hex", "b64") or desc[1] > 0:
-            raise SecondLevelEvent("escape to a second-level event", pos)
-        return "", pos + 1 + START_TAG_SECOND_LEVEL_BITS
+            raise SecondLevelEvent("escape to a second-level event", escape)
+        return "", pos + START_TAG_SECOND_LEVEL_BITS
 
     def complex(self, pos: int, grammar: list[DecodeState], depth: int) -> tuple[Any, int]:
         """Decode the content of a complex-typed element; ``pos`` is after its SE."""
@@ -148,7 +152,11 @@ class Stream:
             code = (v >> (nbits - end)) & ((1 << width) - 1)
             if code >= count:
                 if code == count:
-                    raise SecondLevelEvent("escape to a second-level event", pos)
+                    desc = _character_data(productions)
+                    if desc is None:
+                        raise SecondLevelEvent("escape to a second-level event", pos)
+                    out[CH_KEY], end = self.empty_content(pos, end, desc)
+                    return out, end  # the EE ends the element
                 raise ValueOutOfRange(f"event code {code} undefined ({count} productions)", pos)
             pos = end
             op, key, arg, step, many = productions[code]
@@ -170,7 +178,7 @@ class Stream:
                 if pos >= nbits:
                     raise TruncatedStream("stream ends before character data", pos)
                 if (v >> (nbits - pos - 1)) & 1:
-                    item, pos = self.empty_content(pos, arg)
+                    item, pos = self.empty_content(pos, pos + 1, arg)
                 else:
                     item, pos = self.value(pos + 1, arg)
                     if self.bits(pos, 1):
@@ -195,6 +203,14 @@ class Stream:
                     raise ValueOutOfRange(f"more than {many} {key} items", pos)
             else:
                 out[key] = item
+
+
+def _character_data(productions: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The descriptor of the typed character data a state accepts (simple content), if any."""
+    for op, key, arg, _step, _many in productions:
+        if op == OP_VALUE and key == CH_KEY:
+            return cast(tuple[Any, ...], arg)
+    return None
 
 
 def _fixed_value(arg: tuple[Any, ...], raw: int, pos: int) -> Any:

@@ -27,6 +27,7 @@ import math
 import pprint
 from pathlib import Path
 
+from ccy.v2g.exi.compiled import CH_KEY
 from ccy.v2g.exi.gen import grammar
 from ccy.v2g.exi.gen.xsd import Attribute, ComplexType, ElementDecl, Particle, SchemaSet, SimpleType
 
@@ -153,7 +154,7 @@ class _Tables:
         if group == grammar.EE:
             return (2, "", 0, 0, 0)
         if group == grammar.CH and isinstance(payload, SimpleType):
-            return (3, "value", self.simple_type(payload), target, 0)
+            return (3, CH_KEY, self.simple_type(payload), target, 0)
         if group == grammar.SE_ANY:
             return (4, "", 0, target, 0)
         return (5, "", 0, target, 0)
