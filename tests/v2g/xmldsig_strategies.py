@@ -26,7 +26,6 @@ from hypothesis import strategies as st
 Doc = dict[str, Any]
 URI = st.text(string.ascii_lowercase + string.digits + ":/#.-", min_size=1, max_size=40)
 NCNAME = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_.\-]{0,15}\Z")
-BASE64 = st.binary(min_size=0, max_size=66).map(lambda b: base64.b64encode(b).decode())
 XPATH = st.text(string.ascii_letters + "/[]@=() ", min_size=1, max_size=24)
 
 
@@ -48,33 +47,38 @@ def _algorithm() -> st.SearchStrategy[Doc]:
     return URI.map(lambda uri: {"Algorithm": uri})
 
 
-TRANSFORM = _with(_algorithm(), _optional(XPath=st.lists(XPATH, min_size=1, max_size=3)))
-REFERENCE = _with(
-    st.fixed_dictionaries({"DigestMethod": _algorithm(), "DigestValue": BASE64}),
-    _optional(
-        Id=NCNAME,
-        URI=URI,
-        Type=URI,
-        Transforms=st.lists(TRANSFORM, min_size=1, max_size=3).map(lambda t: {"Transform": t}),
-    ),
-)
-SIGNATURE_METHOD = _with(_algorithm(), _optional(HMACOutputLength=st.integers(-(2**63), 2**63 - 1)))
-SIGNED_INFO = _with(
-    st.fixed_dictionaries(
-        {
-            "CanonicalizationMethod": _algorithm(),
-            "SignatureMethod": SIGNATURE_METHOD,
-            "Reference": st.lists(REFERENCE, min_size=1, max_size=4),
-        }
-    ),
-    _optional(Id=NCNAME),
-)
-SIGNATURE = _with(
-    st.fixed_dictionaries(
-        {"SignedInfo": SIGNED_INFO, "SignatureValue": BASE64.map(lambda v: {"value": v})}
-    ),
-    _optional(Id=NCNAME),
-)
+def signature(empty_text: bool = True) -> st.SearchStrategy[Doc]:
+    """Random Signatures; with ``empty_text`` False, no DigestValue or SignatureValue is empty."""
+    binary = st.binary(min_size=0 if empty_text else 1, max_size=66).map(
+        lambda b: base64.b64encode(b).decode()
+    )
+    transform = _with(_algorithm(), _optional(XPath=st.lists(XPATH, min_size=1, max_size=3)))
+    reference = _with(
+        st.fixed_dictionaries({"DigestMethod": _algorithm(), "DigestValue": binary}),
+        _optional(
+            Id=NCNAME,
+            URI=URI,
+            Type=URI,
+            Transforms=st.lists(transform, min_size=1, max_size=3).map(lambda t: {"Transform": t}),
+        ),
+    )
+    method = _with(_algorithm(), _optional(HMACOutputLength=st.integers(-(2**63), 2**63 - 1)))
+    signed_info = _with(
+        st.fixed_dictionaries(
+            {
+                "CanonicalizationMethod": _algorithm(),
+                "SignatureMethod": method,
+                "Reference": st.lists(reference, min_size=1, max_size=4),
+            }
+        ),
+        _optional(Id=NCNAME),
+    )
+    return _with(
+        st.fixed_dictionaries(
+            {"SignedInfo": signed_info, "SignatureValue": binary.map(lambda v: {"value": v})}
+        ),
+        _optional(Id=NCNAME),
+    )
 
 
 def signed(doc: Doc, signature: Doc) -> Doc:
