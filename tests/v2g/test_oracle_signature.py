@@ -8,29 +8,22 @@ side decodes the other's bytes to the same view. The two places where EXIficient
 binding cannot carry a signature are pinned down below.
 """
 
-import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from oracle import Exificient
 from oracle_messages import CASES
-from test_oracle_properties import check_our_decode
+from test_oracle_properties import SETTINGS, check_our_decode
 from xmldsig_strategies import as_exificient, signature, signed
 from xsd_strategies import message
 
 from ccy.v2g.exi import Namespace, decode, encode
 
-EXAMPLES = int(os.environ.get("CCY_ORACLE_EXAMPLES", "12"))
 HEADED = [(ns, name) for ns, name in CASES if ns != "SAP"]
 
 
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 parametrise = pytest.mark.parametrize(
     ("ns", "name"), HEADED, ids=[f"{ns}:{name}" for ns, name in HEADED]
 )
