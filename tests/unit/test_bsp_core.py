@@ -25,7 +25,7 @@ from ccy.runtime.errors import ErrorRegistry
 
 SETTINGS = BspSettings(
     serial_port=Path("/dev/ttyLP2"),
-    serial_baud=115200,
+    serial_baud_Bd=115200,
     reset_line_driver="file",
     reset_line_chip=Path("/dev/gpiochip0"),
     reset_line_name="nSAFETY_RESET_INT",
@@ -39,10 +39,10 @@ SETTINGS = BspSettings(
     temperature_warning_degC=70.0,
     temperature_derating_start_degC=75.0,
     temperature_derating_end_degC=85.0,
-    channel_names=("dc_plus", "dc_minus", "aux1", "aux2"),
-    led_status=None,
-    led_charging=None,
-    led_error=None,
+    temperature_channel_names=("dc_plus", "dc_minus", "aux1", "aux2"),
+    led_status_path=None,
+    led_charging_path=None,
+    led_error_path=None,
     firmware_inquiry_retries=3,
     firmware_inquiry_timeout_s=0.5,
 )

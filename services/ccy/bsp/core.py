@@ -133,7 +133,7 @@ class BspCore:
         self.errors = errors
         self.events = events
         self.log = log
-        self.state = BspState(channels=[ChannelReading(n) for n in settings.channel_names])
+        self.state = BspState(channels=[ChannelReading(n) for n in settings.temperature_channel_names])
         self._estop_deadline: float | None = None
         self._reset_pending = False
         self._published_temperatures: list[list[object]] | None = None

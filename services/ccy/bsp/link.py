@@ -75,7 +75,7 @@ class SafetyLink:
     def open(self) -> None:
         try:
             self._port = serial.Serial(
-                str(self.settings.serial_port), self.settings.serial_baud, timeout=0
+                str(self.settings.serial_port), self.settings.serial_baud_Bd, timeout=0
             )
         except (serial.SerialException, OSError) as exc:
             reason = os.strerror(exc.errno) if isinstance(exc.errno, int) else str(exc)

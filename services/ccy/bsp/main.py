@@ -48,9 +48,9 @@ class BspUnit:
             self.core, self.link.reset if self.reset_line else None, lambda: dict(self.link.stats)
         )
         self.leds = {
-            "status": Led("status", s.led_status, ctx.log),
-            "charging": Led("charging", s.led_charging, ctx.log),
-            "error": Led("error", s.led_error, ctx.log),
+            "status": Led("status", s.led_status_path, ctx.log),
+            "charging": Led("charging", s.led_charging_path, ctx.log),
+            "error": Led("error", s.led_error_path, ctx.log),
         }
         self.bus: MessageBus | None = None
         self._background: set[asyncio.Task[None]] = set()

@@ -16,7 +16,7 @@ from ccy.runtime.paths import Paths
 @dataclass(frozen=True)
 class BspSettings:
     serial_port: Path
-    serial_baud: int
+    serial_baud_Bd: int
     reset_line_driver: str
     reset_line_chip: Path
     reset_line_name: str
@@ -30,10 +30,10 @@ class BspSettings:
     temperature_warning_degC: float
     temperature_derating_start_degC: float
     temperature_derating_end_degC: float
-    channel_names: tuple[str, ...]
-    led_status: Path | None
-    led_charging: Path | None
-    led_error: Path | None
+    temperature_channel_names: tuple[str, ...]
+    led_status_path: Path | None
+    led_charging_path: Path | None
+    led_error_path: Path | None
     firmware_inquiry_retries: int
     firmware_inquiry_timeout_s: float
 
@@ -45,7 +45,7 @@ class BspSettings:
 
         return cls(
             serial_port=paths.resolve(s["serial_port"]),
-            serial_baud=int(s["serial_baud_Bd"]),
+            serial_baud_Bd=int(s["serial_baud_Bd"]),
             reset_line_driver=str(s["reset_line_driver"]),
             reset_line_chip=paths.resolve(s["reset_line_chip"]),
             reset_line_name=str(s["reset_line_name"]),
@@ -59,10 +59,10 @@ class BspSettings:
             temperature_warning_degC=float(s["temperature_warning_degC"]),
             temperature_derating_start_degC=float(s["temperature_derating_start_degC"]),
             temperature_derating_end_degC=float(s["temperature_derating_end_degC"]),
-            channel_names=tuple(str(n) for n in s["temperature_channel_names"]),
-            led_status=led("led_status_path"),
-            led_charging=led("led_charging_path"),
-            led_error=led("led_error_path"),
+            temperature_channel_names=tuple(str(n) for n in s["temperature_channel_names"]),
+            led_status_path=led("led_status_path"),
+            led_charging_path=led("led_charging_path"),
+            led_error_path=led("led_error_path"),
             firmware_inquiry_retries=int(s["firmware_inquiry_retries"]),
             firmware_inquiry_timeout_s=s["firmware_inquiry_timeout_ms"] / 1000,
         )
