@@ -31,7 +31,7 @@ from pathlib import Path
 from ccy.v2g.exi import Namespace, decode, encode
 
 TOP = Path(__file__).resolve().parents[1]
-VECTORS = TOP.parent / "shared" / "vectors" / "iso15118-20"
+VECTORS = TOP / "tests" / "data" / "vectors" / "iso15118-20"
 sys.path.insert(0, str(TOP / "tests" / "v2g"))
 from oracle import Exificient, missing_condition  # noqa: E402  (test peer, not a runtime dep)
 

@@ -6,7 +6,7 @@ position inside the input, and whatever decodes re-encodes to a stream that deco
 same JSON view.
 
 Unless a corpus folder is named on the command line, the run uses
-``.cache/fuzz/exi_<ns>/``, seeded with the shared vectors of that namespace, so mutations
+``.cache/fuzz/exi_<ns>/``, seeded with the vectors (tests/data/vectors) of that namespace, so mutations
 start from real messages and reach the deep grammar states at once.
 """
 

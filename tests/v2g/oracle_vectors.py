@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The shared ISO 15118-20 EXI vectors (shared/vectors/README.md) as (id, ns, bytes, view)."""
+"""The ISO 15118-20 EXI vectors (tests/data/vectors/README.md) as (id, ns, bytes, view)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "iso15118-20"
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "vectors" / "iso15118-20"
 #: Josev's namespace labels in the session transcript.
 TRANSCRIPT_NS = {
     "Namespace.SAP": "SAP",

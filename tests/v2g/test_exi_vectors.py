@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Every shared ISO 15118-20 vector decodes to exactly its JSON view and re-encodes to exactly
-its bytes (shared/vectors/README.md): the libiso15118 set, the Josev session transcript in
+its bytes (tests/data/vectors/README.md): the libiso15118 set, the Josev session transcript in
 both directions, and the V2GTP frames of the same session as they crossed the wire."""
 
 import json
@@ -10,7 +10,7 @@ import pytest
 
 from ccy.v2g.exi import Namespace, decode, encode
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "iso15118-20"
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "vectors" / "iso15118-20"
 JOSEV_NS = {"SAP": "sap", "ISO_V20_COMMON_MSG": "cm", "ISO_V20_DC": "dc", "ISO_V20_AC": "ac"}
 PAYLOAD_NS = {0x8001: "sap", 0x8002: "cm", 0x8003: "ac", 0x8004: "dc"}
 

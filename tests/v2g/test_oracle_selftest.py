@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The EXIficient oracle itself: every shared -20 vector decodes to its JSON view and
-re-encodes to its bytes (shared/vectors/README.md), and its errors name what failed."""
+re-encodes to its bytes (tests/data/vectors/README.md), and its errors name what failed."""
 
 import pytest
 from oracle import Exificient, OracleError
