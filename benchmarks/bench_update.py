@@ -5,7 +5,7 @@
 - Bundle: ``rauc bundle`` of an ext4 image of IMAGE_MIB MiB (plain format, squashfs),
   ``rauc info --keyring`` (signature check).
 - Install: ``ccyctl update install`` against ``rauc service`` on image-file slots with the
-  U-Boot backend (ccy.update.sandbox), wall time from spawn to exit (interpreter start, bus,
+  U-Boot backend (ccy.testing.rauc_sandbox), wall time from spawn to exit (interpreter start, bus,
   signature check, loop mount, copy into slot B, U-Boot env writes). Each run gets a fresh
   sandbox (A→B again). Needs root (loop devices).
 
@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ccy.pki.rauc_dev import make_rauc_dev_pki
-from ccy.update.bundle import BundleSpec, build_bundle, make_ext4_image, verify_bundle
-from ccy.update.sandbox import RaucSandbox
+from ccy.testing.rauc_bundle import BundleSpec, build_bundle, make_ext4_image, verify_bundle
+from ccy.testing.rauc_sandbox import RaucSandbox
 
 TOP = Path(__file__).resolve().parents[1]
 PRODUCT_CONF = TOP / "meta-ccy" / "recipes-core" / "rauc" / "files" / "system.conf"

@@ -12,9 +12,7 @@ import pytest
 
 TOP = Path(__file__).resolve().parents[1]
 # Code (not comments or docstrings) that climbs above the repository or names ../shared.
-OUTSIDE = re.compile(
-    r"\.\./shared|/\s*[\"']shared[\"']|TOP\.parent\b|parents\[(\d+)\]"
-)
+OUTSIDE = re.compile(r"\.\./shared|/\s*[\"']shared[\"']|TOP\.parent\b|parents\[(\d+)\]")
 SCANNED = ("tests", "benchmarks", "services", ".ci")
 
 

@@ -18,7 +18,6 @@ from ccy.bsp.protocol.messages import (
     FwVersion,
     GitHash,
     IdState,
-    ImplausibleTemperature,
     Inquiry,
     Message,
     ProtocolError,
@@ -76,6 +75,18 @@ def test_fw_version_seed_known_answer() -> None:
     assert isinstance(fw, FwVersion)
     assert (fw.version, fw.platform_name, fw.application.value) == ("0.2.3", "CC Y", "Firmware")
     assert encode(fw) == frame
+
+
+def test_fw_version_parameter_block_is_16_bit_big_endian_in_bytes_5_and_6() -> None:
+    # safety-link.md: bytes 5-6 (data bits 8-23), big-endian; byte 7 reserved. 0x1234 would
+    # read as 0x12 with the old one-byte layout, and byte 7 (0xEE) must not leak in.
+    frame = Frame(Com.FW_VERSION, 0x0102_0382_0312_34EE)
+    fw = decode(frame)
+    assert isinstance(fw, FwVersion)
+    assert fw.parameter_block_version == 0x1234
+    assert encode(FwVersion(1, 2, 3, 0x82, FirmwareApplication.FIRMWARE, 0x1234)) == Frame(
+        Com.FW_VERSION, 0x0102_0382_0312_3400
+    )
 
 
 def test_git_hash_seed_known_answer() -> None:
@@ -148,6 +159,21 @@ def test_every_id_code(code: int, state: str) -> None:
     assert message.id == state
 
 
+@pytest.mark.parametrize("code", [0x0F, 0x10, 0x7F, 0xFF])
+def test_unknown_estop_reason_decodes_as_a_stop_not_an_error(code: int) -> None:
+    message = decode(Frame(Com.CHARGE_STATE2, 0x42 << 56 | code << 48))
+    assert message == ChargeState2(
+        CeState.C, IdState.CONNECTED, EstopReason.UNKNOWN, SafeState.NORMAL
+    )
+
+
+def test_undefined_safe_state_code_decodes_as_unknown() -> None:
+    message = decode(Frame(Com.CHARGE_STATE2, 0x42 << 56 | 2 << 46))
+    assert isinstance(message, ChargeState2)
+    assert message.safe_state is SafeState.UNKNOWN
+    assert encode(message) == Frame(Com.CHARGE_STATE2, 0x42 << 56 | 2 << 46)
+
+
 def test_every_estop_code_in_order() -> None:
     reasons = [
         decode(Frame(Com.CHARGE_STATE2, code << 48)).estop  # type: ignore[union-attr]
@@ -163,7 +189,7 @@ def test_every_estop_code_in_order() -> None:
 
 
 @pytest.mark.parametrize(("code", "state"), [(0, "Normal"), (1, "SafeStateActive"),
-                                             (3, "NotAvailable")])  # fmt: skip
+                                             (2, "Unknown"), (3, "NotAvailable")])  # fmt: skip
 def test_every_safe_state_code(code: int, state: str) -> None:
     message = decode(Frame(Com.CHARGE_STATE2, code << 46))
     assert isinstance(message, ChargeState2)
@@ -175,8 +201,6 @@ def test_every_safe_state_code(code: int, state: str) -> None:
     [
         (Frame(Com.CHARGE_STATE2, 9 << 60), "CE state", 9),
         (Frame(Com.CHARGE_STATE2, 5 << 56), "ID state", 5),
-        (Frame(Com.CHARGE_STATE2, 0x0F << 48), "E-stop reason", 0xF),
-        (Frame(Com.CHARGE_STATE2, 2 << 46), "safe state", 2),
         (Frame(Com.CHARGE_CONTROL2, 3 << 60), "CCSReady", 3),
         (Frame(Com.FW_VERSION, 0x0002_0382_0700_0000), "application type", 7),
     ],
@@ -194,15 +218,24 @@ def test_unknown_com_is_named() -> None:
         decode(Frame(0x42, 0))
 
 
-def test_temperature_below_absolute_zero_is_implausible() -> None:
+def test_temperature_below_absolute_zero_spoils_only_that_channel() -> None:
     lowest_ok = (-2731 & 0x3FFF) << 2
     message = decode(Frame(Com.PT1000_STATE, lowest_ok << 48))
     assert isinstance(message, Pt1000State)
     assert message.channels[0].temperature_degC == -273.1
-    too_cold = (-2732 & 0x3FFF) << 2
-    with pytest.raises(ImplausibleTemperature) as info:
-        decode(Frame(Com.PT1000_STATE, too_cold << 16))
-    assert (info.value.channel, info.value.degC) == (3, -273.2)
+    assert not message.channels[0].implausible
+    too_cold = ((-2732 & 0x3FFF) << 2) | 1  # with charging stopped: the flag is kept
+    ch1 = 725 << 2
+    message = decode(Frame(Com.PT1000_STATE, ch1 << 48 | too_cold << 16 | 0x1FFF << 2))
+    assert message == Pt1000State(
+        (
+            Pt1000Channel(72.5),
+            Pt1000Channel(0.0),
+            Pt1000Channel(None, charging_stopped=True, implausible=True),
+            Pt1000Channel(None),
+        )
+    )
+    assert decode(encode(message)) == message
 
 
 @pytest.mark.parametrize(
@@ -212,6 +245,7 @@ def test_temperature_below_absolute_zero_is_implausible() -> None:
         Pt1000State((Pt1000Channel(-819.3),) * 4),
         Pt1000State((Pt1000Channel(),) * 3),
         FwVersion(256, 0, 0),
+        FwVersion(1, 0, 0, parameter_block_version=0x10000),
         GitHash(1 << 64),
         ErrorMessage(True, 1 << 15, 0),
         ErrorMessage(True, 1, 1 << 16),
@@ -225,7 +259,13 @@ def test_values_that_do_not_fit_are_refused(message: Message) -> None:
 
 def test_bus_strings() -> None:
     assert [c.value for c in CcsReady] == ["NotReady", "Ready", "EmergencyStop"]
-    assert [s.value for s in SafeState] == ["Normal", "SafeStateActive", "NotAvailable"]
+    assert [s.value for s in SafeState] == [
+        "Normal",
+        "SafeStateActive",
+        "NotAvailable",
+        "Unknown",
+    ]
+    assert EstopReason.UNKNOWN.value == "Unknown"
     assert [a.value for a in FirmwareApplication] == ["Firmware", "EndOfLine", "Qualification"]
     assert CeState("EC") is CeState.EC
 
@@ -236,14 +276,18 @@ def test_bus_strings() -> None:
 temperatures = st.one_of(
     st.none(), st.integers(-2731, 8190).map(lambda raw: raw / 10)
 )  # fmt: skip
-channels = st.builds(Pt1000Channel, temperatures, st.booleans(), st.booleans())
+channels = st.one_of(
+    st.builds(Pt1000Channel, temperatures, st.booleans(), st.booleans()),
+    st.builds(Pt1000Channel, st.none(), st.booleans(), st.booleans(), st.just(True)),
+)
 messages: st.SearchStrategy[Message] = st.one_of(
     st.builds(ChargeState2, st.sampled_from(CeState), st.sampled_from(IdState),
               st.sampled_from(EstopReason), st.sampled_from(SafeState)),
     st.builds(ChargeControl2, st.sampled_from(CcsReady)),
     st.builds(Pt1000State, st.tuples(channels, channels, channels, channels)),
     st.builds(FwVersion, st.integers(0, 255), st.integers(0, 255), st.integers(0, 255),
-              st.integers(0, 255), st.sampled_from(FirmwareApplication), st.integers(0, 255)),
+              st.integers(0, 255), st.sampled_from(FirmwareApplication),
+              st.integers(0, 0xFFFF)),
     st.builds(GitHash, st.integers(0, (1 << 64) - 1)),
     st.builds(ErrorMessage, st.booleans(), st.integers(0, 0x7FFF), st.integers(0, 0xFFFF),
               st.integers(0, 0xFFFF), st.integers(0, 0xFFFF)),

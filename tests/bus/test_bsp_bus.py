@@ -8,23 +8,25 @@ silence.
 """
 
 import asyncio
+import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from dbus_fast.aio import MessageBus
 
 from ccy.bsp.client import BspClient
+from ccy.bsp.contract import BUS_NAME, ERRORS_IFACE, IFACE, OBJECT_PATH, POWER_OWNER_BUS_NAME
 from ccy.sim.mcu.control import send_command
 from ccy.sim.stack import Stack
 
 pytestmark = pytest.mark.root
-BSP = ("org.ccy.Bsp", "/org/ccy/Bsp")
-BSP1 = (*BSP, "org.ccy.Bsp1")
+BSP = (BUS_NAME, OBJECT_PATH)
+BSP1 = (*BSP, IFACE)
 
 
 def mcu(stack: Stack, **command: Any) -> dict[str, Any]:
@@ -60,8 +62,9 @@ def test_busctl_reads_the_firmware_and_link(busctl: Any, stack: Stack) -> None:
     assert prop(busctl, stack, "FirmwareVersion") == 's "0.2.3"'
     assert prop(busctl, stack, "GitHash") == 's "g5638a7e18ecce8f0"'
     assert prop(busctl, stack, "FirmwarePlatform") == 's "CC Y"'
-    temps = prop(busctl, stack, "Temperatures")
-    assert temps.startswith('a(sds) 4 "dc_plus" 25 "Ok"'), temps
+    want = 'a(sds) 4 "dc_plus" 25 "Ok"'  # published once a second: the first may follow READY
+    temps = wait_until(lambda: prop(busctl, stack, "Temperatures"), lambda v: v.startswith(want))
+    assert temps.startswith(want), temps
 
 
 def test_busctl_calls_and_named_errors(busctl: Any, dbus_send: Any, stack: Stack) -> None:
@@ -114,17 +117,46 @@ def test_plug_and_unplug_emit_typed_signals(stack: Stack) -> None:
     assert ("IdChanged", "Connected", "NotConnected") in got
 
 
+# ------------------------------------------------------------------ power withdrawn
+def wait_prop(busctl: Any, stack: Stack, name: str, wanted: str, timeout_s: float = 5) -> None:
+    value = wait_until(lambda: prop(busctl, stack, name), lambda v: v == wanted, timeout_s)
+    assert value == wanted, f"{name} is {value}, not {wanted}"
+
+
+@pytest.fixture
+def vehicle_charging(busctl: Any, stack: Stack) -> Iterator[None]:
+    """Port enabled, Ready, vehicle plugged and in CE C; unplugged and reset afterwards."""
+    a = stack.address()
+    assert busctl(a, "call", *BSP1, "Enable", "b", "true").returncode == 0
+    wait_prop(busctl, stack, "LinkUp", "b true")
+    r = busctl(a, "call", *BSP1, "SetCcsReady", "s", "Ready")
+    assert r.returncode == 0, r.stderr
+    mcu(stack, cmd="plug")
+    mcu(stack, cmd="set_ce", state="C")
+    wait_prop(busctl, stack, "CeState", 's "C"')
+    wait_prop(busctl, stack, "IdState", 's "Connected"')
+    yield
+    mcu(stack, cmd="unplug")
+    wait_prop(busctl, stack, "CeState", 's "A"')
+    busctl(a, "call", *BSP1, "SetCcsReady", "s", "NotReady")
+
+
 @pytest.mark.parametrize("kind", ["garbage", "bad_crc", "truncated"])
 def test_corrupt_uart_data_is_counted_and_the_next_frame_is_used(
     busctl: Any, stack: Stack, kind: str
 ) -> None:
     key = {"garbage": "garbage_bytes", "bad_crc": "crc_errors", "truncated": "garbage_bytes"}[kind]
-    before = stat(busctl, stack, key) + stat(busctl, stack, "eof_errors")
+    mcu(stack, cmd="unplug")
+    wait_prop(busctl, stack, "CeState", 's "A"')
+
+    def faults() -> int:
+        return stat(busctl, stack, key) + stat(busctl, stack, "eof_errors")
+
+    before = faults()
     mcu(stack, cmd="corrupt", kind=kind, count=3)
     mcu(stack, cmd="plug")
-    assert wait_until(lambda: prop(busctl, stack, "CeState"), lambda v: v == 's "B0"') == 's "B0"'
-    after = stat(busctl, stack, key) + stat(busctl, stack, "eof_errors")
-    assert after > before
+    wait_prop(busctl, stack, "CeState", 's "B0"')  # a good frame after the corrupt ones
+    assert wait_until(faults, lambda v: v > before) > before
     mcu(stack, cmd="unplug")
     assert wait_until(lambda: prop(busctl, stack, "CeState"), lambda v: v == 's "A"') == 's "A"'
     assert prop(busctl, stack, "LinkUp") == "b true"
@@ -141,23 +173,20 @@ def test_unknown_ce_code_is_dropped_with_a_named_error_and_link_survives(
     assert "UnknownCode" in log or "dropped" in log
 
 
-def test_silence_loses_the_link_safely_and_it_comes_back(busctl: Any, stack: Stack) -> None:
+def test_silence_loses_the_link_safely_and_it_comes_back(
+    busctl: Any, stack: Stack, vehicle_charging: None
+) -> None:
     a = stack.address()
-    busctl(a, "call", *BSP1, "Enable", "b", "true")
-    mcu(stack, cmd="plug")
-    mcu(stack, cmd="set_ce", state="C")
-    wait_until(lambda: prop(busctl, stack, "CeState"), lambda v: v == 's "C"')
     assert busctl(a, "call", *BSP1, "AllowPowerOn", "b", "true").returncode == 0
     mcu(stack, cmd="silence", seconds=2.5)
     assert wait_until(lambda: prop(busctl, stack, "LinkUp"), lambda v: v == "b false") == "b false"
     assert prop(busctl, stack, "PowerOnAllowed") == "b false"
     assert prop(busctl, stack, "CeState") == 's "Unknown"'
-    errors = busctl(a, "get-property", *BSP, "org.ccy.Errors1", "ActiveErrors").stdout
+    errors = busctl(a, "get-property", *BSP, ERRORS_IFACE, "ActiveErrors").stdout
     assert '"LinkLost"' in errors
     assert wait_until(lambda: prop(busctl, stack, "LinkUp"), lambda v: v == "b true", 6) == "b true"
-    errors = busctl(a, "get-property", *BSP, "org.ccy.Errors1", "ActiveErrors").stdout
+    errors = busctl(a, "get-property", *BSP, ERRORS_IFACE, "ActiveErrors").stdout
     assert '"LinkLost"' not in errors
-    mcu(stack, cmd="unplug")
 
 
 def test_reset_safety_controller_pulses_the_line(busctl: Any, stack: Stack) -> None:
@@ -168,37 +197,36 @@ def test_reset_safety_controller_pulses_the_line(busctl: Any, stack: Stack) -> N
     assert wait_until(lambda: prop(busctl, stack, "LinkUp"), lambda v: v == "b true") == "b true"
 
 
-def test_ccyctl_bsp_status(stack: Stack) -> None:
+def test_ccyctl_bsp_status_and_commands(busctl: Any, stack: Stack) -> None:
     env = {"DBUS_SYSTEM_BUS_ADDRESS": stack.address(), "PATH": "/usr/bin:/bin"}
-    r = subprocess.run(
-        [sys.executable, "-m", "ccy.ctl.main", "bsp", "status"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
+
+    def ctl(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ccy.ctl.main", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+
+    want = 'a(sds) 4 "dc_plus" 25 "Ok"'  # fresh after the reset of the previous test
+    wait_until(lambda: prop(busctl, stack, "Temperatures"), lambda v: v.startswith(want))
+    r = ctl("bsp", "status")
     assert r.returncode == 0, r.stderr
     assert "FirmwareVersion: 0.2.3" in r.stdout and "Temperature dc_plus: 25.0 °C (Ok)" in r.stdout
-    r = subprocess.run(
-        [sys.executable, "-m", "ccy.ctl.main", "bsp", "ccs-ready", "Ready"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
-    assert r.returncode in (0, 1)
-    bad = subprocess.run(
-        [sys.executable, "-m", "ccy.ctl.main", "bsp", "power-on", "allow"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=False,
-    )
-    if bad.returncode:
-        assert bad.stderr.startswith("ccyctl: org.ccy.Error."), bad.stderr
+    r = ctl("bsp", "enable", "on")
+    assert r.returncode == 0, r.stderr
+    r = ctl("bsp", "ccs-ready", "Ready")
+    assert r.returncode == 0, r.stderr
+    assert prop(busctl, stack, "CcsReady") == 's "Ready"'
+    bad = ctl("bsp", "power-on", "on")  # no vehicle: refused with the named error, one line
+    assert bad.returncode == 1, bad.stdout
+    assert bad.stderr.startswith("ccyctl: ") and "NotPermitted" in bad.stderr, bad.stderr
+    assert "no vehicle connected" in bad.stderr, bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert prop(busctl, stack, "PowerOnAllowed") == "b false"
+    assert ctl("bsp", "ccs-ready", "NotReady").returncode == 0
 
 
 def test_the_stack_layout_is_a_root_folder(stack: Stack) -> None:
@@ -207,4 +235,65 @@ def test_the_stack_layout_is_a_root_folder(stack: Stack) -> None:
     assert (root / "dev/ttyLP2").resolve().as_posix().startswith("/dev/pts/")
     led = root / "sys/class/leds/ccy:red:status"
     assert (led / "trigger").read_text().strip() == "timer"
-    assert isinstance(Path(root), Path)
+    assert (led / "delay_on").read_text().strip() == "500"  # RUNNING: the link is up
+    log = (stack.layout.log_dir / "ccy-bsp.log").read_text()
+    assert "--root" not in log and f"{root}/dev/ttyLP2" not in log.split("starting")[0]
+
+
+def test_unplugging_withdraws_power_on(busctl: Any, stack: Stack, vehicle_charging: None) -> None:
+    """Issue 9: plug, CE C, AllowPowerOn(true), unplug → PowerOnAllowed false."""
+    r = busctl(stack.address(), "call", *BSP1, "AllowPowerOn", "b", "true")
+    assert r.returncode == 0, r.stderr
+    assert prop(busctl, stack, "PowerOnAllowed") == "b true"
+    mcu(stack, cmd="unplug")
+    wait_prop(busctl, stack, "PowerOnAllowed", "b false")
+    assert prop(busctl, stack, "IdState") == 's "NotConnected"'
+
+
+STAND_IN_EVSE = f"""
+import asyncio, sys
+from dbus_fast import BusType
+from dbus_fast.aio import MessageBus
+from ccy.bsp.client import BspClient
+from ccy.runtime.bus import own_name
+
+async def main():
+    bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
+    await own_name(bus, "{POWER_OWNER_BUS_NAME}")
+    await BspClient(bus).allow_power_on(True)
+    print("allowed", flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def test_a_vanished_power_owner_withdraws_power_on(
+    busctl: Any, stack: Stack, vehicle_charging: None
+) -> None:
+    """Issue 9: the owner of org.ccy.Evse allows power, dies by SIGKILL (no goodbye on the
+    bus) → PowerOnAllowed false; a restarted ccy-evse must ask again."""
+    env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": stack.address()}
+    evse = subprocess.Popen(
+        [sys.executable, "-c", STAND_IN_EVSE],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert evse.stdout is not None
+        line = evse.stdout.readline()
+        assert line.strip() == "allowed", evse.stderr.read() if evse.stderr else line
+        assert prop(busctl, stack, "PowerOnAllowed") == "b true"
+        r = busctl(stack.address(), "status", POWER_OWNER_BUS_NAME)
+        assert r.returncode == 0 and f"PID={evse.pid}" in r.stdout, r.stdout + r.stderr
+        os.kill(evse.pid, signal.SIGKILL)
+        evse.wait(10)
+        wait_prop(busctl, stack, "PowerOnAllowed", "b false")
+    finally:
+        if evse.poll() is None:
+            evse.kill()
+            evse.wait(10)
+    log = (stack.layout.log_dir / "ccy-bsp.log").read_text()
+    assert "Power-on request withdrawn: the owner of org.ccy.Evse vanished" in log

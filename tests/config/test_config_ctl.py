@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ccy.ctl.failure import ExitCode
 from ccy.ctl.main import main
 from ccy.runtime.config import Manifest
 
@@ -56,17 +57,19 @@ def test_check_of_a_missing_named_file(tmp_path: Path, capsys: pytest.CaptureFix
 def test_apply_then_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _root_with_config(tmp_path, "bsp: {}\n")
     new = tmp_path / "mine.yaml"
-    new.write_text("bsp:\n  link_timeout_ms: 2000\n")
-    assert main(["--root", str(root), "config", "apply", str(new)]) == 0
+    new.write_text("bsp:\n  firmware_inquiry_timeout_ms: 2000\n")
+    assert main(["--root", str(root), "config", "apply", "--no-restart", str(new)]) == 0
     config = root / "etc" / "ccy" / "config.yaml"
     assert os.readlink(config).startswith("mine.")
     assert os.readlink(config.with_name("config.yaml.previous")) == "profile.yaml"
-    capsys.readouterr()
+    applied = capsys.readouterr().out.splitlines()
+    assert "changed sections: bsp" in applied
+    assert applied[-1].startswith("not restarted (--no-restart): ccy-bsp still runs the old")
     assert main(["--root", str(root), "config", "show", "bsp"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "bsp:"
-    timeout = next(line for line in lines if "link_timeout_ms" in line)
-    assert timeout.split() == ["link_timeout_ms", "=", "2000", "#", f"{config}:2"]
+    timeout = next(line for line in lines if "firmware_inquiry_timeout_ms" in line)
+    assert timeout.split() == ["firmware_inquiry_timeout_ms", "=", "2000", "#", f"{config}:2"]
     port = next(line for line in lines if "serial_port" in line)
     assert port.split() == ["serial_port", "=", '"/dev/ttyLP2"', "#", "default"]
 
@@ -90,7 +93,7 @@ def test_show_defaults_and_unknown_section(
 ) -> None:
     assert main(["--root", str(tmp_path), "config", "show"]) == 0
     assert "serial_baud_Bd" in capsys.readouterr().out
-    assert main(["--root", str(tmp_path), "config", "show", "bps"]) == 1
+    assert main(["--root", str(tmp_path), "config", "show", "bps"]) == ExitCode.USAGE
     assert "no manifest declares section 'bps'" in capsys.readouterr().err
 
 
@@ -113,5 +116,5 @@ def test_keys_markdown(capsys: pytest.CaptureFixture[str], installed: dict[str, 
 
 
 def test_keys_unknown_section(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["config", "keys", "nope"]) == 1
+    assert main(["config", "keys", "nope"]) == ExitCode.USAGE
     assert "no section 'nope'" in capsys.readouterr().err

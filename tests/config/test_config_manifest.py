@@ -192,11 +192,11 @@ BSP_KEYS: dict[str, tuple[str, object, object, object]] = {
     "reset_line_chip": ("path", "/dev/gpiochip0", None, None),
     "reset_line_name": ("str", "nSAFETY_RESET_INT", None, None),
     "reset_line_file": ("path", "/run/ccy/bsp/reset", None, None),
-    "reset_pulse_ms": ("int", 5, 1, 1000),
-    "startup_wait_ms": ("int", 300, 0, 10000),
-    "link_timeout_ms": ("int", 1500, 200, 10000),
-    "charge_control_period_ms": ("int", 100, 20, 1000),
-    "estop_confirm_timeout_ms": ("int", 1000, 100, 10000),
+    "reset_pulse_ms": ("int", 5, 5, 5),
+    "startup_wait_ms": ("int", 300, 300, 300),
+    "link_timeout_ms": ("int", 1500, 1500, 1500),
+    "charge_control_period_ms": ("int", 100, 100, 100),
+    "estop_confirm_timeout_ms": ("int", 1000, 1000, 1000),
     "temperature_publish_period_ms": ("int", 1000, 100, 60000),
     "temperature_warning_degC": ("float", 70.0, -40, 200),
     "temperature_derating_start_degC": ("float", 75.0, -40, 200),
@@ -206,7 +206,7 @@ BSP_KEYS: dict[str, tuple[str, object, object, object]] = {
     "led_charging_path": ("path", "", None, None),
     "led_error_path": ("path", "", None, None),
     "firmware_inquiry_retries": ("int", 3, 0, 10),
-    "firmware_inquiry_timeout_ms": ("int", 500, 50, 5000),
+    "firmware_inquiry_timeout_ms": ("int", 500, 30, 5000),
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from ccy.runtime.config import Manifest, load_config
 from ccy.runtime.paths import profiles_dir
-from ccy.sim.stack import LED_NAMES
+from ccy.sim.layout import LED_NAMES
 
 PROFILES = sorted(profiles_dir().glob("*.yaml"))
 

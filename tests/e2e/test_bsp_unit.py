@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """ccy-bsp as a process, the way systemd runs it: notify socket, SIGTERM, exit statuses.
 
-The private bus and the MCU simulator come from the simulator stack (without its units);
-the unit under test is started here so its exit status and notify messages can be read.
+The private bus and the MCU simulator are started here without the stack's supervisor (which
+would start and restart ccy-bsp itself); the unit under test is started here so its exit
+status and notify messages can be read.
 """
 
+import getpass
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,15 +21,70 @@ from pathlib import Path
 
 import pytest
 
-from ccy.sim.stack import Stack
+from ccy.bsp.contract import BUS_NAME, IFACE, OBJECT_PATH
+from ccy.runtime.paths import dbus_dir
+from ccy.sim.layout import Layout
+from ccy.testing.bus_daemon import PrivateBus, user_policy
 
 EXE = str(Path(sys.executable).parent / "ccy-bsp")
+BSP1 = [BUS_NAME, OBJECT_PATH, IFACE]
+VERSION_LINE = re.compile(r"\[INFO\] ccy-bsp \S+ \(git (?:[0-9a-f]{4,}|unknown)\) starting$")
+
+
+class BareStack:
+    """The private bus and the MCU simulator in a root folder, no units."""
+
+    def __init__(self, directory: Path) -> None:
+        self.layout = Layout(directory)
+        self.layout.prepare()
+        self.bus = PrivateBus(
+            self.layout.bus_dir, [dbus_dir() / "policy"], user_policy(getpass.getuser())
+        )
+        self.sim: subprocess.Popen[bytes] | None = None
+
+    def up(self) -> None:
+        self.bus.start()
+        self.start_simulator()
+
+    def start_simulator(self) -> subprocess.Popen[bytes]:
+        lay = self.layout
+        lay.control.unlink(missing_ok=True)
+        with (lay.log_dir / "mcu-sim.log").open("ab") as log:
+            self.sim = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "ccy.sim.mcu",
+                    "--tty-link",
+                    str(lay.tty_link),
+                    "--reset-fifo",
+                    str(lay.reset_fifo),
+                    "--control",
+                    str(lay.control),
+                ],
+                stdout=log,
+                stderr=log,
+            )
+        deadline = time.monotonic() + 20
+        while not lay.control.exists():
+            assert self.sim.poll() is None and time.monotonic() < deadline, "no MCU simulator"
+            time.sleep(0.02)
+        return self.sim
+
+    def address(self) -> str:
+        return self.bus.address
+
+    def down(self) -> None:
+        if self.sim is not None and self.sim.poll() is None:
+            self.sim.terminate()
+            self.sim.wait(10)
+        self.bus.stop()
 
 
 @pytest.fixture
-def bare_stack() -> Iterator[Stack]:
+def bare_stack() -> Iterator[BareStack]:
     directory = Path(tempfile.mkdtemp(prefix="ccy-e2e-"))
-    stack = Stack(directory, units=())
+    stack = BareStack(directory)
     stack.up()
     try:
         yield stack
@@ -35,7 +93,7 @@ def bare_stack() -> Iterator[Stack]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def spawn(stack: Stack, notify: Path, **extra_env: str) -> subprocess.Popen[str]:
+def spawn(stack: BareStack, notify: Path, **extra_env: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "DBUS_SYSTEM_BUS_ADDRESS": stack.address(),
@@ -51,6 +109,24 @@ def spawn(stack: Stack, notify: Path, **extra_env: str) -> subprocess.Popen[str]
     )
 
 
+def get_property(address: str, name: str) -> str:
+    r = subprocess.run(
+        ["busctl", f"--address={address}", "get-property", *BSP1, name],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return r.stdout.strip()
+
+
+def wait_for_property(address: str, name: str, wanted: str, timeout_s: float = 10) -> str:
+    deadline = time.monotonic() + timeout_s
+    while (value := get_property(address, name)) != wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert value == wanted, f"{name} is {value}, not {wanted}"
+    return value
+
+
 def receive_until(sock: socket.socket, wanted: str) -> list[str]:
     seen: list[str] = []
     sock.settimeout(10)
@@ -59,7 +135,7 @@ def receive_until(sock: socket.socket, wanted: str) -> list[str]:
     return seen
 
 
-def test_ready_then_sigterm_stops_cleanly(bare_stack: Stack) -> None:
+def test_ready_then_sigterm_stops_cleanly(bare_stack: BareStack) -> None:
     notify = bare_stack.layout.sim_run / "notify-test.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind(str(notify))
@@ -70,11 +146,12 @@ def test_ready_then_sigterm_stops_cleanly(bare_stack: Stack) -> None:
         assert "STOPPING=1" in receive_until(sock, "STOPPING=1")
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
+    assert VERSION_LINE.search(err.splitlines()[0]), err.splitlines()[0]
     assert "Safety Controller Firmware: 0.2.3 (g5638a7e18ecce8f0, CC Y, firmware)" in err
     assert "ccy-bsp stopping" in err
 
 
-def test_watchdog_pings_at_half_the_interval(bare_stack: Stack) -> None:
+def test_watchdog_pings_at_half_the_interval(bare_stack: BareStack) -> None:
     notify = bare_stack.layout.sim_run / "notify-wd.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind(str(notify))
@@ -96,7 +173,8 @@ def test_invalid_config_exits_78_with_one_line_and_touches_nothing(tmp_path: Pat
         [EXE, "--root", str(tmp_path)], capture_output=True, text=True, timeout=30, check=False
     )
     assert proc.returncode == 78
-    lines = proc.stderr.strip().splitlines()
+    version, *lines = proc.stderr.strip().splitlines()
+    assert VERSION_LINE.search(version), version  # the version line comes first, always
     assert len(lines) == 1, lines
     line = lines[0]
     assert "[CRIT] Invalid configuration, not starting" in line
@@ -126,7 +204,7 @@ def test_missing_uart_fails_with_a_clear_message(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_a_crash_of_ccy_bsp_leaves_the_charger_safe(bare_stack: Stack) -> None:
+def test_a_crash_of_ccy_bsp_leaves_the_charger_safe(bare_stack: BareStack) -> None:
     """SIGKILL while charging: ChargeControl2 stops, the MCU's own watchdog opens the contactor."""
     from ccy.sim.mcu.control import send_command
 
@@ -140,11 +218,12 @@ def test_a_crash_of_ccy_bsp_leaves_the_charger_safe(bare_stack: Stack) -> None:
         sock.bind(str(notify))
         proc = spawn(bare_stack, notify)
         receive_until(sock, "READY=1")
-    address, bsp = bare_stack.address(), ["org.ccy.Bsp", "/org/ccy/Bsp", "org.ccy.Bsp1"]
+    address, bsp = bare_stack.address(), BSP1
     mcu(cmd="plug")
     for call in (["Enable", "b", "true"], ["SetCcsReady", "s", "Ready"]):
         subprocess.run(["busctl", f"--address={address}", "call", *bsp, *call], check=True)
     mcu(cmd="set_ce", state="C")
+    wait_for_property(address, "CeState", 's "C"')
     subprocess.run(
         ["busctl", f"--address={address}", "call", *bsp, "AllowPowerOn", "b", "true"], check=True
     )
@@ -162,26 +241,14 @@ def test_a_crash_of_ccy_bsp_leaves_the_charger_safe(bare_stack: Stack) -> None:
     assert status["estop"] == "ComTimeout" and status["safe_state"] is True
 
 
-def test_a_vanished_uart_is_closed_reopened_and_the_link_recovers(bare_stack: Stack) -> None:
+def test_a_vanished_uart_is_closed_reopened_and_the_link_recovers(bare_stack: BareStack) -> None:
     """The simulator dies (its pty hangs up, as an unplugged USB UART would): ccy-bsp closes
     the device once instead of spinning on it, reports LinkLost, and reopens it when a new
     simulator appears at the same path."""
-    address, bsp = bare_stack.address(), ["org.ccy.Bsp", "/org/ccy/Bsp", "org.ccy.Bsp1"]
+    address = bare_stack.address()
 
     def prop(name: str) -> str:
-        r = subprocess.run(
-            ["busctl", f"--address={address}", "get-property", *bsp, name],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return r.stdout.strip()
-
-    def wait_for(name: str, wanted: str) -> str:
-        deadline = time.monotonic() + 10
-        while (value := prop(name)) != wanted and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return value
+        return get_property(address, name)
 
     notify = bare_stack.layout.sim_run / "notify-uart.sock"
     log = bare_stack.layout.log_dir / "ccy-bsp-uart.log"
@@ -197,33 +264,18 @@ def test_a_vanished_uart_is_closed_reopened_and_the_link_recovers(bare_stack: St
         return log.read_text().count("Safety Controller Firmware: 0.2.3")
 
     try:
-        os.kill(bare_stack.pids()["mcu-sim"], signal.SIGKILL)
-        assert wait_for("LinkUp", "b false") == "b false"
+        assert bare_stack.sim is not None
+        bare_stack.sim.kill()
+        bare_stack.sim.wait(10)
+        wait_for_property(address, "LinkUp", "b false")
         time.sleep(1.5)  # several reopen attempts while nothing is there
         stats = prop("LinkStatistics").replace('"', "").split()
         assert stats[stats.index("device_errors") + 1] == "1"  # closed once, not spinning
-        lay = bare_stack.layout
-        sim = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ccy.sim.mcu",
-                "--tty-link",
-                str(lay.tty_link),
-                "--reset-fifo",
-                str(lay.reset_fifo),
-                "--control",
-                str(lay.control),
-            ]
-        )
-        try:
-            assert wait_for("LinkUp", "b true") == "b true"
-            deadline = time.monotonic() + 10
-            while firmware_lines() < 2 and time.monotonic() < deadline:
-                time.sleep(0.1)
-        finally:
-            sim.terminate()
-            sim.wait(10)
+        bare_stack.start_simulator()
+        wait_for_property(address, "LinkUp", "b true")
+        deadline = time.monotonic() + 10
+        while firmware_lines() < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -231,3 +283,18 @@ def test_a_vanished_uart_is_closed_reopened_and_the_link_recovers(bare_stack: St
     assert "UART read failed" in err or "UART hung up" in err
     assert "UART " in err and "reopened" in err
     assert firmware_lines() == 2  # asked again after the link came back
+
+
+def test_a_lost_bus_connection_ends_the_unit_with_status_1(bare_stack: BareStack) -> None:
+    """The bus connection is a supervised task: when the bus goes away the unit does not
+    linger half-alive (no bus, still driving the MCU) but exits 1 for systemd to restart."""
+    notify = bare_stack.layout.sim_run / "notify-bus.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(notify))
+        proc = spawn(bare_stack, notify)
+        receive_until(sock, "READY=1")
+    bare_stack.bus.stop()
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 1, err
+    assert "background task bus-connection died" in err, err
+    assert "Traceback" in err  # logged critical with its traceback

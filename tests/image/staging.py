@@ -13,7 +13,9 @@ from it. ``INSTALL_TABLE`` is the shared story: the recipe test compares it with
 
 The Python part is really built and installed by pip (``--root``/``--prefix /usr``), so the
 site-packages folder carries the running interpreter's version (usr/lib/python3.11 here,
-python3.14 on the wrynose image).
+python3.14 on the wrynose image). The wheel holds the simulators and the test tooling too;
+the recipe splits them into ``ccy-sim`` (``SIM_PACKAGE_FILES``), which the image does not
+install, so staging removes them unless asked for that package as well.
 """
 
 import shutil
@@ -64,7 +66,15 @@ INSTALL_TABLE: tuple[Install, ...] = (
     Install(SYSTEM_FILES, "*.mount", "usr/lib/systemd/system", 0o644),
     Install(SYSTEM_FILES, "ccy-health-check", "usr/libexec/ccy", 0o755),
     Install(SYSTEM_FILES, "fw_env.config", "etc", 0o644),
+    Install(SYSTEM_FILES, "*.rules", "usr/lib/udev/rules.d", 0o644),
 )
+
+SIM_PACKAGE_FILES: tuple[str, ...] = (
+    "usr/lib/python3*/site-packages/ccy/sim",
+    "usr/lib/python3*/site-packages/ccy/testing",
+    "usr/bin/ccy-sim",
+)
+"""FILES:${PN}-sim of ccy_<version>.bb (globs under the root): not part of the image."""
 
 DATA_DIRS: tuple[str, ...] = ("data/ccy/lib", "data/ccy/log", "data/rauc")
 """ccy-system_1.0.bb: bind-mount sources and RAUC's data-directory on the data partition."""
@@ -138,10 +148,22 @@ def _link_config(root: Path) -> None:
     link.symlink_to(f"/usr/share/ccy/config/profiles/{BOARD_PROFILE}")
 
 
-def stage_install(root: Path) -> None:
-    """Install ccy and its system files under ``root`` as the image's packages would."""
+def _remove_sim_package(root: Path) -> None:
+    for pattern in SIM_PACKAGE_FILES:
+        for path in root.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+def stage_install(root: Path, *, with_sim: bool = False) -> None:
+    """Install ccy and its system files under ``root`` as the image's packages would
+    (``with_sim``: the ``ccy-sim`` package as well, as a development image would)."""
     root.mkdir(parents=True, exist_ok=True)
     _install_python(root)
+    if not with_sim:
+        _remove_sim_package(root)
     _install_files(root)
     _make_data_dirs(root)
     _link_config(root)

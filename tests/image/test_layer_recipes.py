@@ -8,6 +8,7 @@ RAUC's compatible string and slots with the bundle and the wks, and do_install w
 tests/image/staging.py, from which the RAUC tests build their rootfs.
 """
 
+import ast
 import configparser
 import glob
 import hashlib
@@ -19,7 +20,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from staging import DATA_DIRS, INSTALL_TABLE, LAYER, SYSTEM_FILES, TOP
+from staging import DATA_DIRS, INSTALL_TABLE, LAYER, SIM_PACKAGE_FILES, SYSTEM_FILES, TOP
 
 RELEASE = "wrynose"
 CCY_RECIPE = next((LAYER / "recipes-ccy" / "ccy").glob("ccy_*.bb"))
@@ -37,7 +38,11 @@ BB_DIRS = {
     "${docdir}": "usr/share/doc",
     "${libexecdir}": "usr/libexec",
     "${sysconfdir}": "etc",
+    "${bindir}": "usr/bin",
+    "${PYTHON_SITEPACKAGES_DIR}": "usr/lib/python3*/site-packages",
 }
+NOT_PRODUCT = ("ccy.sim", "ccy.testing")
+"""Python packages of ccy-sim (simulators, test tooling): the product never imports them."""
 
 
 def recipe_vars(path: Path) -> dict[str, str]:
@@ -46,6 +51,8 @@ def recipe_vars(path: Path) -> dict[str, str]:
     found = {}
     for m in re.finditer(r'^([\w:${}\[\]-]+)\s*(?:\?\?=|\?=|:=|=)\s*"(.*)"\s*$', text, re.M):
         found[m.group(1)] = " ".join(m.group(2).split())
+    for m in re.finditer(r'^([\w:${}\[\]-]+)\s*\+=\s*"(.*)"\s*$', text, re.M):
+        found[m.group(1)] = (found.get(m.group(1), "") + " " + " ".join(m.group(2).split())).strip()
     return found
 
 
@@ -277,3 +284,46 @@ def test_recipes_install_what_staging_installs() -> None:
 def test_ccy_system_fetches_every_file_it_ships() -> None:
     uris = set(recipe_vars(SYSTEM_RECIPE)["SRC_URI"].split())
     assert uris == {f"file://{p.name}" for p in SYSTEM_FILES.iterdir()}
+
+
+def test_sim_package_holds_what_staging_leaves_out() -> None:
+    files = recipe_vars(CCY_RECIPE)["FILES:${PN}-sim"].split()
+    for var, value in BB_DIRS.items():
+        files = [f.replace(var, value).lstrip("/") for f in files]
+    assert tuple(files) == SIM_PACKAGE_FILES
+    assert re.search(r'^PACKAGES =\+ "\$\{PN\}-sim"$', CCY_RECIPE.read_text(), re.M)
+    assert {f"ccy/{p.removeprefix('ccy.')}" for p in NOT_PRODUCT} == {
+        "/".join(f.split("/")[-2:]) for f in files if "site-packages" in f
+    }
+
+
+def test_staged_image_has_the_product_but_not_the_sim_package(staged_root: Path) -> None:
+    (site,) = staged_root.glob("usr/lib/python3*/site-packages")
+    assert (site / "ccy" / "bsp" / "main.py").is_file()
+    assert (staged_root / "usr" / "bin" / "ccy-bsp").is_file()
+    for pattern in SIM_PACKAGE_FILES:
+        assert not list(staged_root.glob(pattern)), pattern
+
+
+def imported_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_product_modules_never_import_the_sim_package() -> None:
+    """Without ccy-sim on the image, an import of ccy.sim or ccy.testing would fail there."""
+    package = TOP / "services" / "ccy"
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).parts[0] in {"sim", "testing"}:
+            continue
+        for module in imported_modules(path):
+            if any(module == p or module.startswith(p + ".") for p in NOT_PRODUCT):
+                offenders.append(f"{path.relative_to(TOP)} imports {module}")
+    assert offenders == []
+    assert imported_modules(package / "sim" / "supervisor.py") & {"ccy.testing.bus_daemon"}

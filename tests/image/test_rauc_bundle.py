@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ccy.pki.rauc_dev import RaucDevPki, make_rauc_dev_pki
-from ccy.update.bundle import (
+from ccy.testing.rauc_bundle import (
     BundleError,
     BundleSpec,
     build_bundle,

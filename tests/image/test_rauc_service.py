@@ -2,9 +2,9 @@
 """``ccyctl update`` against a real ``rauc service`` (RAUC 1.8) on image-file slots.
 
 The service runs with the product system.conf (meta-ccy), rewritten only where this machine
-differs (ccy.update.sandbox), the U-Boot backend on a redundant environment image, on a private
-system-type bus. The round trip checks the slot's bytes, BOOT_ORDER, BOOT_B_LEFT and mark-good
-after a simulated reboot into B; each bad input gets its own test: a clear message, and slot A
+differs (ccy.testing.rauc_sandbox), the U-Boot backend on a redundant environment image, on a
+private system-type bus. The round trip checks the slot's bytes, BOOT_ORDER, BOOT_B_LEFT and
+mark-good after a simulated reboot into B; each bad input gets its own test: a clear message, and slot A
 (booted) as well as the boot order stay as they were.
 """
 
@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from test_rauc_bundle import PRODUCT_CONF, Kit
 
-from ccy.update.bundle import BundleSpec, build_bundle, make_ext4_image
+from ccy.testing.rauc_bundle import BundleSpec, build_bundle, make_ext4_image
+from ccy.testing.rauc_sandbox import RaucSandbox
 from ccy.update.client import RaucClient, connect
 from ccy.update.errors import InstallBusyError
 from ccy.update.model import Progress
-from ccy.update.sandbox import RaucSandbox
 
 pytestmark = pytest.mark.root  # loop-mounts bundles, owns de.pengutronix.rauc as root
 
@@ -127,9 +127,10 @@ def test_mark_bad_other_leaves_no_attempts(sandbox: RaucSandbox) -> None:
     assert sandbox.uboot.read()["BOOT_B_LEFT"] == "0"
 
 
-def refused(sandbox: RaucSandbox, bundle: Path, old_image: Path) -> str:
+def refused(sandbox: RaucSandbox, bundle: Path, old_image: Path, code: int = 1) -> str:
+    """The one stderr line of a refused install; ``code`` is ccyctl's exit status (sysexits)."""
     done = ccyctl(sandbox, "install", str(bundle))
-    assert done.returncode == 1
+    assert done.returncode == code
     assert_untouched(sandbox, old_image)
     return done.stderr.splitlines()[-1]
 
@@ -172,7 +173,9 @@ def test_incompatible_bundle(sandbox: RaucSandbox, kit: Kit, old_image: Path) ->
 
 def test_missing_bundle_file(sandbox: RaucSandbox, kit: Kit, old_image: Path) -> None:
     absent = kit.directory / "absent.raucb"
-    assert refused(sandbox, absent, old_image) == (f"ccyctl: update: {absent}: no such bundle file")
+    assert refused(sandbox, absent, old_image, code=66) == (
+        f"ccyctl: update: {absent}: no such bundle file (check the path of the .raucb file)"
+    )
 
 
 def test_install_started_twice(
@@ -206,7 +209,7 @@ def test_install_started_twice(
         gate.touch()
         out, _err = first.communicate(timeout=120)
         wrapper.write_text(original)
-    assert second.returncode == 1
+    assert second.returncode == 75  # EX_TEMPFAIL: retry when the running install is done
     # Refused by the Operation check ("RAUC is busy (installing): …") or, should the state
     # change between that check and the call, by RAUC itself ("RAUC is busy: … (Already …)").
     assert second.stderr.startswith("ccyctl: update: RAUC is busy")
@@ -247,12 +250,12 @@ def test_second_install_bundle_call_is_refused_by_rauc(
 
 def test_rauc_not_running(sandbox: RaucSandbox, kit: Kit, old_image: Path) -> None:
     sandbox.stop_service()
-    line = refused(sandbox, kit.good, old_image)
+    line = refused(sandbox, kit.good, old_image, code=69)
     assert line.startswith(
         "ccyctl: update: RAUC is not running: de.pengutronix.rauc is not on the system bus"
     )
     status = ccyctl(sandbox, "status")
-    assert status.returncode == 1
+    assert status.returncode == 69  # EX_UNAVAILABLE
     assert "RAUC is not running" in status.stderr
 
 
@@ -276,9 +279,10 @@ def test_rauc_stops_during_install(
         sandbox.stop_service()
     finally:
         _out, err = client.communicate(timeout=60)
-    assert client.returncode == 1
+    assert client.returncode == 69  # EX_UNAVAILABLE: RAUC went away
     assert err.splitlines()[-1] == (
-        "ccyctl: update: RAUC left the bus during the installation (de.pengutronix.rauc)"
+        "ccyctl: update: RAUC left the bus during the installation (de.pengutronix.rauc) "
+        "(systemctl start rauc)"
     )
     assert sha256(sandbox.slot_devices["rootfs.0"]) == sha256(old_image)
     # RAUC took the half-written slot B out of the boot order before writing to it.
@@ -296,5 +300,6 @@ def test_no_system_bus(sandbox: RaucSandbox, kit: Kit, tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
-    assert done.returncode == 1
-    assert done.stderr.startswith("ccyctl: update: RAUC is not reachable: no system bus")
+    assert done.returncode == 69  # EX_UNAVAILABLE: no bus
+    assert done.stderr.startswith("ccyctl: no system bus at ")
+    assert done.stderr.count("\n") == 1 and "DBUS_SYSTEM_BUS_ADDRESS" in done.stderr

@@ -8,15 +8,26 @@ the image's systemd package; so ExecStart= binaries are checked inside the root,
 """
 
 import configparser
+import grp
 import re
 import shutil
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from staging import TOP
+
+from ccy.runtime.policy import (
+    OPERATOR_GROUP,
+    POLICIES,
+    READER_GROUP,
+    UNIT_GROUP,
+    UNIT_USERS,
+)
 
 HOST_UNITS = Path("/lib/systemd/system")
 UNIT_DIR = "usr/lib/systemd/system"
@@ -106,16 +117,45 @@ def service_units(staged_root: Path) -> list[Path]:
     return [u for u in ccy_units(staged_root) if parse_unit(u).get("Service", {}).get("BusName")]
 
 
+SYSUSERS = TOP / "services" / "systemd" / "sysusers.d" / "ccy.conf"
+TMPFILES = TOP / "services" / "systemd" / "tmpfiles.d" / "ccy.conf"
+REDACTION_DIR = "/var/lib/ccy/redaction"
+
+
 def sysusers() -> tuple[set[str], set[str]]:
+    """Users, and groups (``g`` lines plus the same-named group each ``u`` line creates)."""
     users, groups = set(), set()
-    conf = TOP / "services" / "systemd" / "sysusers.d" / "ccy.conf"
-    for line in conf.read_text().splitlines():
+    for line in SYSUSERS.read_text().splitlines():
         fields = line.split()
         if fields and fields[0] == "u":
             users.add(fields[1])
+            groups.add(fields[1])
         elif fields and fields[0] == "g":
             groups.add(fields[1])
     return users, groups
+
+
+def sysusers_members() -> set[tuple[str, str]]:
+    lines = (line.split() for line in SYSUSERS.read_text().splitlines())
+    return {(f[1], f[2]) for f in lines if f and f[0] == "m"}
+
+
+@dataclass(frozen=True)
+class TmpfilesLine:
+    kind: str
+    path: str
+    mode: str
+    user: str
+    group: str
+
+
+def tmpfiles() -> dict[str, TmpfilesLine]:
+    lines = {}
+    for line in TMPFILES.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            kind, path, mode, user, group, _age = line.split()
+            lines[path] = TmpfilesLine(kind, path, mode, user, group)
+    return lines
 
 
 def test_every_bus_service_has_matching_policy_and_xml(staged_root: Path) -> None:
@@ -143,10 +183,12 @@ def test_every_bus_service_has_matching_policy_and_xml(staged_root: Path) -> Non
             assert xml_file.stem in names, f"{xml_file.name} does not define {xml_file.stem}"
 
 
-def test_every_policy_belongs_to_a_unit(staged_root: Path) -> None:
+def test_every_policy_belongs_to_a_contract_and_every_unit_has_one(staged_root: Path) -> None:
+    """A policy exists per contract (the table's rows); a unit file may come later."""
     bus_names = {parse_unit(u)["Service"]["BusName"][0] for u in service_units(staged_root)}
     policies = {p.stem for p in (staged_root / "usr/share/dbus-1/system.d").glob("org.ccy.*.conf")}
-    assert policies == bus_names
+    assert policies == {p.bus_name for p in POLICIES}
+    assert bus_names <= policies
 
 
 def test_ccy_target_wants_every_ccy_service(staged_root: Path) -> None:
@@ -179,17 +221,57 @@ def test_data_mounts_bind_the_data_partition(staged_root: Path) -> None:
 
 def test_tmpfiles_owners_exist_in_sysusers() -> None:
     users, groups = sysusers()
-    conf = TOP / "services" / "systemd" / "tmpfiles.d" / "ccy.conf"
-    paths = set()
-    for line in conf.read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, path, _mode, user, group, _age = line.split()
-        assert kind == "d"
-        assert user == "root" or user in users, f"{path}: unknown user {user}"
-        assert group in groups, f"{path}: unknown group {group}"
-        paths.add(path)
-    assert paths == {"/var/lib/ccy", "/var/log/ccy", "/var/log/ccy/sessions", "/run/ccy"}
+    for line in tmpfiles().values():
+        assert line.kind == "d"
+        assert line.user == "root" or line.user in users, f"{line.path}: unknown {line.user}"
+        assert line.group == "root" or line.group in groups, f"{line.path}: unknown {line.group}"
+    state = {f"/var/lib/ccy/{u.removeprefix('ccy-')}" for u in UNIT_USERS}
+    assert set(tmpfiles()) == {
+        "/var/lib/ccy",
+        *state,
+        REDACTION_DIR,
+        "/var/log/ccy",
+        "/var/log/ccy/sessions",
+        "/run/ccy",
+    }
+
+
+def test_every_unit_has_its_own_closed_state_folder() -> None:
+    """tmpfiles gives /var/lib/ccy/<name> to ccy-<name> alone; no unit user owns two."""
+    lines = tmpfiles()
+    for user in UNIT_USERS:
+        line = lines[f"/var/lib/ccy/{user.removeprefix('ccy-')}"]
+        assert (line.mode, line.user, line.group) == ("0700", user, user)
+    assert (lines["/var/lib/ccy"].mode, lines["/var/lib/ccy"].user) == ("0755", "root")
+    redaction = lines[REDACTION_DIR]
+    assert (redaction.mode, redaction.user, redaction.group) == ("2770", "root", UNIT_GROUP)
+    sessions = lines["/var/log/ccy/sessions"]
+    assert (sessions.mode, sessions.user, sessions.group) == ("2750", "ccy-evse", OPERATOR_GROUP)
+
+
+def test_unit_users_are_no_operators_and_share_only_ccy_unit() -> None:
+    members = sysusers_members()
+    users, groups = sysusers()
+    assert {UNIT_GROUP, OPERATOR_GROUP, READER_GROUP} <= groups
+    assert set(UNIT_USERS) == users, "the policy table and sysusers.d name other units"
+    assert {u for u, g in members if g == UNIT_GROUP} == set(UNIT_USERS)
+    assert not {(u, g) for u, g in members if g in (OPERATOR_GROUP, READER_GROUP)}
+    assert {(u, g) for u, g in members if g != UNIT_GROUP} == {("ccy-bsp", "dialout")}
+
+
+def test_service_units_use_their_state_folder_and_groups(staged_root: Path) -> None:
+    lines = tmpfiles()
+    for unit in service_units(staged_root):
+        svc = parse_unit(unit)["Service"]
+        (user,) = svc["User"]
+        name = user.removeprefix("ccy-")
+        assert svc["StateDirectory"] == [f"ccy/{name}"], unit.name
+        assert svc["StateDirectoryMode"] == [lines[f"/var/lib/ccy/{name}"].mode], unit.name
+        groups = " ".join(svc.get("SupplementaryGroups", [])).split()
+        assert OPERATOR_GROUP not in groups, f"{unit.name}: a unit is no operator"
+        assert UNIT_GROUP in groups, f"{unit.name}: cannot read the redaction key"
+        rw = " ".join(svc.get("ReadWritePaths", [])).split()
+        assert REDACTION_DIR in rw, f"{unit.name}: cannot write the redaction key"
 
 
 def test_config_link_points_at_an_installed_profile(staged_root: Path) -> None:
@@ -210,3 +292,71 @@ def test_system_conf_is_plain_ini() -> None:
         "A",
         "B",
     }
+
+
+@pytest.fixture(scope="module")
+def folders() -> Iterator[Path]:
+    """tmpfiles.d/ccy.conf applied for real by systemd-tmpfiles, moved under a temp folder.
+
+    Not under pytest's tmp_path: that lives in a 0700 folder the other users cannot enter.
+    """
+    subprocess.run(
+        ["systemd-sysusers", str(SYSUSERS), str(TOP / "tests" / "bus" / "sysusers-test.conf")],
+        check=True,
+    )
+    top = Path(tempfile.mkdtemp(prefix="ccy-tmpfiles-"))
+    top.chmod(0o755)
+    conf = top / "ccy.conf"
+    conf.write_text(
+        "".join(
+            f"{line.kind} {top}{line.path} {line.mode} {line.user} {line.group} -\n"
+            for line in tmpfiles().values()
+        )
+    )
+    subprocess.run(["systemd-tmpfiles", "--create", str(conf)], check=True, timeout=60)
+    yield top
+    shutil.rmtree(top)
+
+
+def as_user(user: str, *cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["runuser", "-u", user, "--", *cmd], capture_output=True, text=True, timeout=20, check=False
+    )
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("user", UNIT_USERS)
+def test_a_unit_writes_its_own_state_folder_only(folders: Path, user: str) -> None:
+    for other in UNIT_USERS:
+        target = folders / "var/lib/ccy" / other.removeprefix("ccy-") / f"written-by-{user}"
+        done = as_user(user, "touch", str(target))
+        if other == user:
+            assert done.returncode == 0, done.stderr
+        else:
+            assert "Permission denied" in done.stderr, f"{user} wrote into {other}'s folder"
+            assert as_user(user, "ls", str(target.parent)).returncode != 0
+
+
+@pytest.mark.root
+def test_units_share_the_redaction_key_and_operators_cannot_read_it(folders: Path) -> None:
+    key = folders / REDACTION_DIR.lstrip("/") / "key"
+    done = as_user("ccy-bsp", "sh", "-c", f"umask 0077; echo secret > {key}; chmod 0440 {key}")
+    assert done.returncode == 0, done.stderr
+    assert key.stat().st_gid == grp.getgrnam(UNIT_GROUP).gr_gid  # setgid folder
+    for user in UNIT_USERS:
+        assert as_user(user, "cat", str(key)).stdout == "secret\n", user
+    for outsider in ("ccy-test-op", "ccy-test-ro", "ccy-test-nobody"):
+        done = as_user(outsider, "cat", str(key))
+        assert done.returncode != 0 and "Permission denied" in done.stderr, outsider
+
+
+@pytest.mark.root
+def test_operators_read_session_logs_that_only_ccy_evse_writes(folders: Path) -> None:
+    sessions = folders / "var/log/ccy/sessions"
+    log = sessions / "s1.log"
+    done = as_user("ccy-evse", "sh", "-c", f"umask 0077; echo s1 > {log}; chmod 0640 {log}")
+    assert done.returncode == 0, done.stderr
+    assert as_user("ccy-test-op", "cat", str(log)).stdout == "s1\n"
+    for user in ("ccy-test-op", "ccy-v2g", "ccy-test-nobody"):
+        assert "Permission denied" in as_user(user, "touch", str(sessions / "x.log")).stderr
+    assert as_user("ccy-test-nobody", "cat", str(log)).returncode != 0

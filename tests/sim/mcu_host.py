@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """A minimal test host for the MCU simulator: opens the pty like ccy-bsp would and speaks the
-protocol through ccy.bsp.protocol (ChargeControl2 every 100 ms, inquiries)."""
+protocol through the simulator's own codec (ChargeControl2 every 100 ms, inquiries). The
+cross-check against ccy-bsp's codec is the bus tests' job (tests/bus, tests/e2e)."""
 
 import asyncio
 import contextlib
@@ -10,17 +11,10 @@ import tty
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from ccy.bsp.protocol.frame import FrameParser, encode_frame
-from ccy.bsp.protocol.messages import (
-    CcsReady,
-    ChargeControl2,
-    Message,
-    ProtocolError,
-    decode,
-    encode,
-)
+from ccy.sim.mcu.messages import CcsReady, ChargeControl2, Message, WireError, parse
 from ccy.sim.mcu.model import McuModel
 from ccy.sim.mcu.server import McuSimulator
+from ccy.sim.mcu.wire import FrameReader
 
 WAIT_S = 5.0  # generous: the machine is shared; nothing here measures time
 
@@ -31,23 +25,23 @@ class TestHost:
     def __init__(self, path: Path) -> None:
         self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         tty.setraw(self.fd)
-        self.parser = FrameParser()
+        self.reader = FrameReader()
         self.messages: list[Message] = []
-        self.errors: list[ProtocolError] = []
+        self.errors: list[WireError] = []
         self.ccs_ready = CcsReady.NOT_READY
         self._task: asyncio.Task[None] | None = None
         asyncio.get_running_loop().add_reader(self.fd, self._on_readable)
 
     def _on_readable(self) -> None:
         with contextlib.suppress(BlockingIOError):
-            for frame in self.parser.feed(os.read(self.fd, 4096)):
+            for frame in self.reader.feed(os.read(self.fd, 4096)):
                 try:
-                    self.messages.append(decode(frame))
-                except ProtocolError as exc:
+                    self.messages.append(parse(frame))
+                except WireError as exc:
                     self.errors.append(exc)
 
     def send(self, message: Message) -> None:
-        os.write(self.fd, encode_frame(encode(message)))
+        os.write(self.fd, message.frame().to_bytes())
 
     def send_bytes(self, data: bytes) -> None:
         os.write(self.fd, data)

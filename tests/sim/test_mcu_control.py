@@ -68,6 +68,23 @@ def test_every_command_applies() -> None:
     assert h.handle({"cmd": "unplug"})["ok"]
 
 
+def test_commands_of_the_mcu_checks() -> None:
+    h = handler()
+    model = h.sim.model
+    assert h.handle({"cmd": "estop_confirm", "delay_ms": 250})["ok"]
+    assert model.estop_confirm_delay_s == 0.25
+    assert h.handle({"cmd": "estop_confirm", "never": True})["ok"]
+    assert model.estop_confirm_delay_s is None
+    assert h.handle({"cmd": "host_timeout", "ms": 2500})["ok"]
+    assert model.host_timeout_s == 2.5
+    assert h.handle({"cmd": "reset_min_pulse", "ms": 0})["ok"]
+    assert model.reset_min_pulse_s == 0
+    assert h.handle({"cmd": "firmware", "parameter_version": 0x1234})["ok"]
+    status = h.handle({"cmd": "status"})
+    assert (status["estop_confirm_delay_ms"], status["host_timeout_ms"]) == (None, 2500)
+    assert status["parameter_version"] == 0x1234
+
+
 @pytest.mark.parametrize(
     ("command", "error"),
     [
@@ -90,6 +107,13 @@ def test_every_command_applies() -> None:
         ({"cmd": "corrupt", "kind": "melt"}, "unknown corruption kind"),
         ({"cmd": "corrupt", "kind": "garbage", "count": 0}, "out of range"),
         ({"cmd": "raw_frame", "com": 0x10, "data": -1}, "64 bits"),
+        ({"cmd": "estop_confirm"}, "either 'delay_ms' or 'never'"),
+        ({"cmd": "estop_confirm", "never": True, "delay_ms": 5}, "either"),
+        ({"cmd": "estop_confirm", "delay_ms": -5}, "out of range"),
+        ({"cmd": "host_timeout", "ms": 5}, "out of range"),
+        ({"cmd": "host_timeout"}, "missing argument 'ms'"),
+        ({"cmd": "reset_min_pulse", "ms": 5000}, "out of range"),
+        ({"cmd": "firmware", "parameter_version": 1 << 16}, "16 bits"),
     ],
 )
 def test_bad_commands_get_clear_errors(command: Any, error: str) -> None:
@@ -145,6 +169,36 @@ def _wait_for(path: Path, proc: subprocess.Popen[bytes]) -> None:
         time.sleep(0.05)
 
 
+def _pulse(fifo: Path) -> None:
+    fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        os.write(fd, b"0\n1\n")
+    finally:
+        os.close(fd)
+
+
+def _wait_status(control: Path, key: str, value: object) -> None:
+    deadline = time.monotonic() + 10
+    while send_command(control, {"cmd": "status"})[key] != value:
+        assert time.monotonic() < deadline, f"status {key} never became {value}"
+        time.sleep(0.05)
+
+
+def test_simulator_settings_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from ccy.sim.mcu.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--tty-link", "x", "--reset-fifo", "y", "--control", "z",
+              "--host-timeout-ms", "5"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert "host timeout 0.005 s is out of range" in err
+    assert "Traceback" not in err
+    with pytest.raises(SystemExit):
+        main(["--tty-link", "x", "--reset-fifo", "y", "--control", "z",
+              "--estop-never-confirm", "--estop-confirm-delay-ms", "5"])  # fmt: skip
+    assert "not allowed with" in capsys.readouterr().err
+
+
 def test_standalone_simulator_cli_and_clean_sigterm(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -153,7 +207,7 @@ def test_standalone_simulator_cli_and_clean_sigterm(
     control = mcu_control_path(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "ccy.sim.mcu", "--tty-link", str(link),
-         "--reset-fifo", str(fifo), "--control", str(control)],
+         "--reset-fifo", str(fifo), "--control", str(control), "--reset-min-pulse-ms", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -174,6 +228,10 @@ def test_standalone_simulator_cli_and_clean_sigterm(
             (["silence", "0", *d], True),
             (["corrupt", "garbage", "2", *d], True),
             (["corrupt", "melt", *d], False),
+            (["estop-confirm", "--delay-ms", "300", *d], True),
+            (["estop-confirm", "--never", *d], True),
+            (["mcu-host-timeout", "1500", *d], True),
+            (["mcu-host-timeout", "1", *d], False),
             (["unplug", *d], True),
         ):
             args = parser.parse_args(argv)
@@ -184,15 +242,16 @@ def test_standalone_simulator_cli_and_clean_sigterm(
         status = json.loads(capsys.readouterr().out)
         assert status["temperatures_degC"][:2] == [72.5, None]
         assert status["errors"][0]["module_name"] == "APP_HVSWITCH"
-        # The reset FIFO takes the host driver's lines.
-        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        os.write(fd, b"0\n")
-        os.write(fd, b"1\n")
-        os.close(fd)
-        deadline = time.monotonic() + 10
-        while send_command(control, {"cmd": "status"})["resets"] != 1:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        assert (status["estop_confirm_delay_ms"], status["host_timeout_ms"]) == (None, 1500)
+        assert status["reset_min_pulse_ms"] == 2.0  # from the command line
+        # The reset FIFO takes the host driver's lines; "0" and "1" in one write are a pulse
+        # of no width: counted, not a reset.
+        _pulse(fifo)
+        _wait_status(control, "short_reset_pulses", 1)
+        args = parser.parse_args(["mcu-reset-min-pulse", "0", *d])
+        assert args.func(args) == 0
+        _pulse(fifo)
+        _wait_status(control, "resets", 1)
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)

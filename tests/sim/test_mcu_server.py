@@ -1,29 +1,31 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The MCU simulator over a real pty, driven by a test host using ccy.bsp.protocol."""
+"""The MCU simulator over a real pty, driven by a test host using the simulator's own codec."""
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from mcu_host import TestHost, simulator_and_host
+from mcu_host import WAIT_S, TestHost, simulator_and_host
 
-from ccy.bsp.protocol.frame import Com, Frame, FrameFault, encode_frame
-from ccy.bsp.protocol.messages import (
+from ccy.sim.mcu.messages import (
     CcsReady,
     CeState,
+    ChargeControl2,
     ChargeState2,
+    Com,
     FwVersion,
     GitHash,
     IdState,
     Inquiry,
     Pt1000State,
     SafeState,
-    UnknownCode,
 )
-from ccy.bsp.reset_line import FileResetLine
 from ccy.sim.mcu.model import McuModel
 from ccy.sim.mcu.reset_fifo import ResetFifo
+from ccy.sim.mcu.run import reset_line_handler
 from ccy.sim.mcu.server import CorruptKind, McuSimulator
+from ccy.sim.mcu.wire import RawFrame
 
 
 def test_slave_is_a_tty_and_the_link_points_at_it(tmp_path: Path) -> None:
@@ -54,7 +56,7 @@ def test_periodic_frames_inquiries_and_init(tmp_path: Path) -> None:
             gh = await host.wait_for(lambda m: isinstance(m, GitHash), what="GitHash")
             assert isinstance(fw, FwVersion)
             assert isinstance(gh, GitHash)
-            assert (fw.version, fw.platform_name, gh.text) == ("0.2.3", "CC Y", "g5638a7e18ecce8f0")
+            assert (fw.version, fw.platform, gh.text) == ("0.2.3", 0x82, "g5638a7e18ecce8f0")
             assert not sim.model.initialised  # inquiries alone do not end init
             host.start_control()
             await host.wait_for(
@@ -65,7 +67,7 @@ def test_periodic_frames_inquiries_and_init(tmp_path: Path) -> None:
                 await host.wait_for(lambda m: isinstance(m, Pt1000State), after=seen)
                 seen = len(host.messages)
             assert not host.errors
-            assert not host.parser.faults
+            assert not +host.reader.counts
 
     asyncio.run(body())
 
@@ -96,31 +98,49 @@ def test_charging_story_over_the_wire(tmp_path: Path) -> None:
     asyncio.run(body())
 
 
-def test_reset_pulse_through_the_fifo(tmp_path: Path) -> None:
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(int(WAIT_S / 0.005)):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"{what} did not happen")
+
+
+def _write(path: Path, data: bytes) -> None:
+    """One write, as ccy-bsp's "file" reset driver does for each level."""
+    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def test_reset_pulse_through_the_fifo_is_checked(tmp_path: Path) -> None:
     async def body() -> None:
         async with simulator_and_host(tmp_path) as (sim, host):
             fifo_path = tmp_path / "run" / "mcu-reset"
             model = sim.model
-
-            def on_level(released: bool) -> None:
-                if released:
-                    model.release_reset(sim.clock())
-                else:
-                    model.hold_reset()
-
-            fifo = ResetFifo(fifo_path, on_level, sim.log)
+            fifo = ResetFifo(fifo_path, reset_line_handler(model, sim.clock, sim.log), sim.log)
             fifo.open()
             try:
                 host.start_control()
                 await host.wait_for(lambda m: isinstance(m, ChargeState2) and m.ce is CeState.A)
-                # ccy-bsp's own "file" reset driver, with the 5 ms pulse of safety-link.md
-                await FileResetLine(fifo_path).pulse(0.005)
+                # A host that does not wait between the levels: both arrive in one read.
+                _write(fifo_path, b"0\n1\n")
+                await _until(lambda: model.short_reset_pulses == 1, "a short pulse")
+                assert (model.resets, model.in_reset, model.initialised) == (0, False, True)
+                # A held pulse: the simulator reads "0" while the host waits.
+                _write(fifo_path, b"0\n")
+                await _until(lambda: model.in_reset, "reset held")
+                await asyncio.sleep(0.005)
+                _write(fifo_path, b"1\n")
+                await _until(lambda: not model.in_reset, "reset released")
+                assert (model.resets, model.short_reset_pulses) == (1, 1)
                 seen = len(host.messages)
-                await host.wait_for(
-                    lambda m: isinstance(m, ChargeState2) and m.ce is CeState.A, after=seen
-                )
-                assert model.resets == 1
-                assert not model.in_reset
+                m = await host.wait_for(lambda m: isinstance(m, ChargeState2), after=seen)
+                assert isinstance(m, ChargeState2)
+                # The first frames after a reset are init ones or, once ChargeControl2 came, A.
+                assert m.ce in (CeState.UNKNOWN, CeState.A)
                 fifo.feed_line(b"garbage")
                 assert fifo.bad_lines == 1
             finally:
@@ -130,11 +150,39 @@ def test_reset_pulse_through_the_fifo(tmp_path: Path) -> None:
     asyncio.run(body())
 
 
+def test_never_confirmed_emergency_stop_over_the_wire(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with simulator_and_host(tmp_path) as (sim, host):
+            sim.model.set_estop_confirmation(None)
+            sim.model.plug()
+            host.ccs_ready = CcsReady.READY
+            host.start_control()
+            sim.model.set_ce(CeState.C)
+            await host.wait_for(lambda m: isinstance(m, ChargeState2) and m.ce is CeState.C)
+            host.ccs_ready = CcsReady.EMERGENCY_STOP
+            await _until(lambda: sim.model.ccs_ready is CcsReady.EMERGENCY_STOP, "the request")
+            seen = len(host.messages)
+            for _ in range(5):
+                m = await host.wait_for(lambda m: isinstance(m, ChargeState2), after=seen)
+                seen = host.messages.index(m, seen) + 1
+                assert isinstance(m, ChargeState2)
+                assert (m.safe_state, m.ce) == (SafeState.NORMAL, CeState.C)
+            sim.model.set_estop_confirmation(0)  # a late confirmation arrives with the next tick
+            await host.wait_for(
+                lambda m: (
+                    isinstance(m, ChargeState2) and m.safe_state is SafeState.SAFE_STATE_ACTIVE
+                ),
+                after=seen,
+            )
+
+    asyncio.run(body())
+
+
 def test_reset_holds_the_mcu_silent(tmp_path: Path) -> None:
     async def body() -> None:
         async with simulator_and_host(tmp_path) as (sim, host):
             await host.wait_for(lambda m: isinstance(m, ChargeState2))
-            sim.model.hold_reset()
+            sim.model.hold_reset(sim.clock())
             await asyncio.sleep(0.05)
             seen = len(host.messages)
             await asyncio.sleep(0.4)
@@ -185,11 +233,11 @@ def test_corruption_kinds_are_survived_by_the_host_parser(tmp_path: Path) -> Non
         async with simulator_and_host(tmp_path) as (sim, host):
             host.start_control()
             await _corrupt_and_recover(sim, host, CorruptKind.BAD_CRC)
-            assert host.parser.faults[FrameFault.BAD_CRC] == 3
+            assert host.reader.counts["bad_crc"] == 3
             await _corrupt_and_recover(sim, host, CorruptKind.TRUNCATED)
-            assert host.parser.faults[FrameFault.MISSING_EOF] >= 1
+            assert host.reader.counts["missing_eof"] >= 1
             await _corrupt_and_recover(sim, host, CorruptKind.GARBAGE)
-            assert host.parser.faults[FrameFault.GARBAGE] >= 1
+            assert host.reader.counts["garbage_bytes"] >= 1
             assert sim.stats["corrupted_garbage"] == 3
             assert not host.errors
 
@@ -200,10 +248,10 @@ def test_unknown_code_reaches_the_host_as_a_named_error(tmp_path: Path) -> None:
     async def body() -> None:
         async with simulator_and_host(tmp_path) as (sim, host):
             await host.wait_for(lambda m: isinstance(m, ChargeState2))
-            sim.send_raw(encode_frame(Frame(Com.CHARGE_STATE2, 9 << 60)))
+            sim.send_raw(RawFrame(Com.CHARGE_STATE2, 9 << 60).to_bytes())
             seen = len(host.messages)
             await host.wait_for(lambda m: isinstance(m, ChargeState2), after=seen)
-            assert any(isinstance(e, UnknownCode) and e.raw == 9 for e in host.errors)
+            assert any("CE code 0x9" in str(e) for e in host.errors)
 
     asyncio.run(body())
 
@@ -211,14 +259,14 @@ def test_unknown_code_reaches_the_host_as_a_named_error(tmp_path: Path) -> None:
 def test_bad_host_bytes_do_not_stop_the_mcu(tmp_path: Path) -> None:
     async def body() -> None:
         async with simulator_and_host(tmp_path) as (sim, host):
-            good = encode_frame(Frame(Com.CHARGE_CONTROL2, 0))
+            good = ChargeControl2().frame().to_bytes()
             bad_crc = good[:10] + bytes((good[10] ^ 1,)) + good[11:]
-            unknown = encode_frame(Frame(0x42, 0))
+            unknown = RawFrame(0x42, 0).to_bytes()
             host.send_bytes(b"\xa5\x00\x03" + bad_crc + unknown + good[:5] + good)
             await host.wait_for(lambda m: isinstance(m, ChargeState2) and m.ce is CeState.A)
             assert sim.model.initialised
             assert sim.stats["bad_host_frames"] == 1
-            assert sim.stats[FrameFault.BAD_CRC] == 1
+            assert sim.stats["bad_crc"] == 1
 
     asyncio.run(body())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ccy.bsp.leds import Led, LedState
+from ccy.bsp.leds import BoardLeds, Led, LedState, patterns_for
 from ccy.bsp.reset_line import FileResetLine, ResetLineError
 
 
@@ -60,3 +60,38 @@ def test_reset_fifo_without_reader_is_a_named_error(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(ResetLineError, match="reset line"):
         asyncio.run(FileResetLine(fifo).pulse(0.001))
+
+
+def test_reset_line_errors_are_os_errors_for_the_glue(tmp_path: Path) -> None:
+    """The glue turns an OSError of the line into core.on_reset_failed (issue 9)."""
+    with pytest.raises(OSError, match="reset line"):
+        asyncio.run(FileResetLine(tmp_path / "absent").pulse(0.001))
+
+
+@pytest.mark.parametrize(
+    ("link_up", "safe", "estop", "charging", "expected"),
+    [
+        (False, False, False, False, (LedState.LINK_DOWN, LedState.FAULT, LedState.OFF)),
+        (True, False, False, False, (LedState.RUNNING, LedState.OFF, LedState.OFF)),
+        (True, True, False, False, (LedState.RUNNING, LedState.FAULT, LedState.OFF)),
+        (True, False, True, False, (LedState.RUNNING, LedState.FAULT, LedState.OFF)),
+        (True, False, False, True, (LedState.RUNNING, LedState.OFF, LedState.ON)),
+    ],
+)
+def test_led_patterns_follow_link_and_safety_state(
+    link_up: bool,
+    safe: bool,
+    estop: bool,
+    charging: bool,
+    expected: tuple[LedState, LedState, LedState],
+) -> None:
+    p = patterns_for(link_up, safe, estop, charging)
+    assert (p["status"], p["error"], p["charging"]) == expected
+
+
+def test_board_leds_drive_each_named_led(tmp_path: Path) -> None:
+    d = led_dir(tmp_path)
+    leds = BoardLeds({"status": d, "error": None}, logging.getLogger("t"))
+    leds.show(patterns_for(True, False, False, False))
+    assert (d / "delay_on").read_text().strip() == "500"
+    assert leds.leds["error"].state is None  # no path configured: nothing driven

@@ -82,5 +82,5 @@ def test_ccyctl_pki_rauc_dev(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_ccyctl_pki_rauc_dev_unwritable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    assert ccyctl(["pki", "rauc-dev", "--out", str(blocker)]) == 1
+    assert ccyctl(["pki", "rauc-dev", "--out", str(blocker)]) == 74  # EX_IOERR
     assert "cannot write" in capsys.readouterr().err

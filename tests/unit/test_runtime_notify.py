@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """sd_notify over a real AF_UNIX datagram socket, as systemd's notify socket receives it."""
 
+import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import Iterator
@@ -62,3 +64,40 @@ def test_watchdog_interval_is_half_the_timeout_for_this_process(
         else:
             monkeypatch.setenv(key, str(os.getpid()) if value == "self" else value)
     assert notify.watchdog_interval_s() == expected
+
+
+def _run_checks(answers: list[bool | Exception]) -> None:
+    """Run the watchdog loop for exactly ``len(answers)`` health checks."""
+
+    def healthy() -> bool:
+        if not answers:
+            raise asyncio.CancelledError  # ends the loop after the last answer
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def run() -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await notify.watchdog_loop(0, healthy)
+
+    asyncio.run(run())
+
+
+def _received(sock: socket.socket) -> list[bytes]:
+    sock.setblocking(False)
+    got = []
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            got.append(sock.recv(64))
+    return got
+
+
+def test_the_watchdog_ping_stops_while_the_unit_is_unhealthy(listener: socket.socket) -> None:
+    _run_checks([True, False, False, True, True])
+    assert _received(listener) == [b"WATCHDOG=1"] * 3
+
+
+def test_a_health_check_that_raises_counts_as_unhealthy(listener: socket.socket) -> None:
+    _run_checks([RuntimeError("bug"), RuntimeError("bug")])
+    assert _received(listener) == []

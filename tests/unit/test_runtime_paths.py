@@ -37,3 +37,13 @@ def test_share_dir_is_the_checkout_or_the_environment(
     assert share_dir() == TOP
     monkeypatch.setenv("CCY_SHARE_DIR", str(tmp_path))
     assert share_dir() == tmp_path
+
+
+def test_state_and_redaction_folders_follow_the_tmpfiles_layout(tmp_path: Path) -> None:
+    p = Paths.from_root(tmp_path)
+    assert p.state_dir("ccy-evse") == tmp_path / "var/lib/ccy/evse"
+    assert p.redaction_dir == tmp_path / "var/lib/ccy/redaction"
+    tmpfiles = (TOP / "services/systemd/tmpfiles.d/ccy.conf").read_text()
+    for unit in ("ccy-bsp", "ccy-evse", "ccy-v2g", "ccy-profinet", "ccy-auth"):
+        folder = "/" + str(Paths.from_root("/").state_dir(unit).relative_to("/"))
+        assert f" {folder} " in tmpfiles, folder

@@ -43,5 +43,18 @@ def test_missing_bundle_is_refused_before_any_bus(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/none")
-    assert ccyctl(["update", "install", str(tmp_path / "x.raucb")]) == 1
-    assert capsys.readouterr().err == f"ccyctl: update: {tmp_path}/x.raucb: no such bundle file\n"
+    assert ccyctl(["update", "install", str(tmp_path / "x.raucb")]) == 66
+    assert capsys.readouterr().err == (
+        f"ccyctl: update: {tmp_path}/x.raucb: no such bundle file "
+        "(check the path of the .raucb file)\n"
+    )
+
+
+def test_no_bus_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/none")
+    assert ccyctl(["update", "status"]) == 69
+    err = capsys.readouterr().err
+    assert err.startswith(f"ccyctl: no system bus at unix:path={tmp_path}/none: ")
+    assert err.count("\n") == 1 and "DBUS_SYSTEM_BUS_ADDRESS" in err

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ccy.update.sandbox import SandboxError, sandbox_system_conf
+from ccy.testing.rauc_sandbox import SandboxError, sandbox_system_conf
 
 TOP = Path(__file__).resolve().parents[2]
 PRODUCT_CONF = TOP / "meta-ccy" / "recipes-core" / "rauc" / "files" / "system.conf"

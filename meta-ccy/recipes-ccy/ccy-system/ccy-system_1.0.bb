@@ -6,7 +6,7 @@ SUMMARY = "ccy system integration: slot health check, data partition mounts, U-B
 DESCRIPTION = "ccy-health-check.service (required by boot-complete.target, so RAUC marks a \
                slot good only when the ccy units are up), bind mounts of /var/lib/ccy and \
                /var/log/ccy from the data partition, and /etc/fw_env.config for \
-               fw_printenv/fw_setenv."
+               fw_printenv/fw_setenv, and the udev rule that gives ccy-bsp the status LEDs."
 SECTION = "base"
 LICENSE = "Apache-2.0"
 LIC_FILES_CHKSUM = "file://ccy-health-check;beginline=2;endline=2;md5=653b254f286b881bdce1d14afdede628"
@@ -17,6 +17,7 @@ SRC_URI = "\
     file://var-lib-ccy.mount \
     file://var-log-ccy.mount \
     file://fw_env.config \
+    file://90-ccy-leds.rules \
 "
 S = "${UNPACKDIR}"
 
@@ -37,11 +38,14 @@ do_install() {
     install -m 0755 ${S}/ccy-health-check ${D}${libexecdir}/ccy/
     install -d ${D}${sysconfdir}
     install -m 0644 ${S}/fw_env.config ${D}${sysconfdir}/
+    # ccy-bsp (not an operator) may write the status LED attributes, nobody else.
+    install -d ${D}${nonarch_libdir}/udev/rules.d
+    install -m 0644 ${S}/90-ccy-leds.rules ${D}${nonarch_libdir}/udev/rules.d/
     # Bind-mount sources and RAUC's data-directory (system.conf): wic copies the rootfs's /data
     # into the data partition (ccy-image.wks.in); tmpfiles.d/ccy.conf sets owners and modes.
     install -d ${D}/data/ccy/lib ${D}/data/ccy/log ${D}/data/rauc
 }
 
-FILES:${PN} += "${systemd_system_unitdir} ${libexecdir}/ccy /data"
+FILES:${PN} += "${systemd_system_unitdir} ${libexecdir}/ccy ${nonarch_libdir}/udev/rules.d /data"
 CONFFILES:${PN} = "${sysconfdir}/fw_env.config"
 RDEPENDS:${PN} = "ccy libubootenv-bin"

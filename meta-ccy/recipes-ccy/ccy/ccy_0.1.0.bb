@@ -23,18 +23,19 @@ EXTERNALSRC_BUILD ?= "${EXTERNALSRC}"
 
 inherit python_setuptools_build_meta systemd useradd
 
-# One static user per unit (a dynamic user cannot own a bus name), group ccy for callers and
-# group ccy-ro for readers: the accounts of services/systemd/sysusers.d/ccy.conf (a test
+# One static user per unit (a dynamic user cannot own a bus name), group ccy for operators,
+# group ccy-ro for readers, group ccy-unit for the unit users (not operators: the policy
+# grants each its own members): the accounts of services/systemd/sysusers.d/ccy.conf (a test
 # compares the two).
 USERADD_PACKAGES = "${PN}"
-GROUPADD_PARAM:${PN} = "--system ccy; --system ccy-ro"
+GROUPADD_PARAM:${PN} = "--system ccy; --system ccy-ro; --system ccy-unit"
 CCY_USER_OPTS = "--system --no-create-home --home-dir ${localstatedir}/lib/ccy --shell ${sbindir}/nologin --user-group"
 USERADD_PARAM:${PN} = "\
-    ${CCY_USER_OPTS} --groups ccy,dialout ccy-bsp; \
-    ${CCY_USER_OPTS} --groups ccy ccy-evse; \
-    ${CCY_USER_OPTS} --groups ccy ccy-v2g; \
-    ${CCY_USER_OPTS} --groups ccy ccy-profinet; \
-    ${CCY_USER_OPTS} --groups ccy ccy-auth \
+    ${CCY_USER_OPTS} --groups ccy-unit,dialout ccy-bsp; \
+    ${CCY_USER_OPTS} --groups ccy-unit ccy-evse; \
+    ${CCY_USER_OPTS} --groups ccy-unit ccy-v2g; \
+    ${CCY_USER_OPTS} --groups ccy-unit ccy-profinet; \
+    ${CCY_USER_OPTS} --groups ccy-unit ccy-auth \
 "
 
 # ccy.target wants every ccy unit; enabling it (WantedBy=multi-user.target) starts them all.
@@ -62,6 +63,16 @@ do_install:append() {
     ln -sf ${datadir}/ccy/config/profiles/ccy.yaml ${D}${sysconfdir}/ccy/config.yaml
 }
 
+# Simulators (ccy.sim, the ccy-sim command) and test tooling (ccy.testing: the private bus,
+# the RAUC sandbox, the bundle builders, the network-namespace layout) are not product: they
+# go to ${PN}-sim, which ccy-image does not install (a development image may add it). The
+# product modules never import them (tests/image/test_layer_recipes.py checks both).
+PACKAGES =+ "${PN}-sim"
+FILES:${PN}-sim += "\
+    ${PYTHON_SITEPACKAGES_DIR}/ccy/sim \
+    ${PYTHON_SITEPACKAGES_DIR}/ccy/testing \
+    ${bindir}/ccy-sim \
+"
 FILES:${PN} += "\
     ${systemd_system_unitdir} \
     ${nonarch_libdir}/sysusers.d \
@@ -86,3 +97,5 @@ RDEPENDS:${PN} = "\
     python3-pyyaml \
     python3-systemd \
 "
+# ccy-sim runs a private dbus-daemon beside the product (ccy.testing.bus_daemon).
+RDEPENDS:${PN}-sim = "${PN} dbus"

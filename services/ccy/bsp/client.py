@@ -12,12 +12,8 @@ from typing import Any
 from dbus_fast import Variant
 from dbus_fast.aio import MessageBus
 
+from ccy.bsp.contract import BUS_NAME, ERRORS_IFACE, IFACE, OBJECT_PATH
 from ccy.runtime.client import PROPERTIES, contract_node
-
-NAME = "org.ccy.Bsp"
-PATH = "/org/ccy/Bsp"
-IFACE = "org.ccy.Bsp1"
-ERRORS = "org.ccy.Errors1"
 
 
 def _snake(name: str) -> str:
@@ -26,9 +22,10 @@ def _snake(name: str) -> str:
 
 class BspClient:
     def __init__(self, bus: MessageBus) -> None:
-        obj = bus.get_proxy_object(NAME, PATH, contract_node(IFACE, ERRORS, PROPERTIES))
+        node = contract_node(IFACE, ERRORS_IFACE, PROPERTIES)
+        obj = bus.get_proxy_object(BUS_NAME, OBJECT_PATH, node)
         self._bsp: Any = obj.get_interface(IFACE)
-        self._errors: Any = obj.get_interface(ERRORS)
+        self._errors: Any = obj.get_interface(ERRORS_IFACE)
         self._props: Any = obj.get_interface(PROPERTIES)
 
     async def get(self, prop: str) -> Any:

@@ -9,15 +9,61 @@ are re-exported here.
 
 from enum import StrEnum
 
-from ccy.bsp.protocol.codes import CcsReady, CeState, EstopReason, IdState, SafeState
-from ccy.runtime.contract import ErrorSpec, UnitContract
+from ccy.bsp.protocol.codes import (
+    PLATFORM_CCY,
+    CcsReady,
+    CeState,
+    EstopReason,
+    FirmwareApplication,
+    IdState,
+    SafeState,
+)
+from ccy.runtime.contract import (
+    ERRORS_ENUMS,
+    ERRORS_IFACE,
+    ERRORS_SIGNAL_ARGS,
+    ErrorSpec,
+    UnitContract,
+)
 from ccy.runtime.errors import Severity
+
+__all__ = [
+    "BUS_NAME",
+    "CONTRACT",
+    "EMERGENCY_STOP",
+    "ERRORS_IFACE",
+    "ESTOP_NOT_CONFIRMED",
+    "HV_SWITCH_FAULT",
+    "IFACE",
+    "LINK_LOST",
+    "MCU_WARNING",
+    "OBJECT_PATH",
+    "PLATFORM_BY_CODE",
+    "POWER_OWNER_BUS_NAME",
+    "RESET_FAILED",
+    "TEMPERATURE_SELF_TEST",
+    "TEMPERATURE_STOPPED",
+    "TEMPERATURE_WARNING",
+    "UNIT",
+    "VENDOR_ERROR",
+    "CcsReady",
+    "CeState",
+    "CpState",
+    "EstopReason",
+    "FirmwareApplication",
+    "FirmwareApplicationValue",
+    "FirmwarePlatform",
+    "IdState",
+    "SafeState",
+    "TemperatureStatus",
+    "firmware_application",
+    "firmware_platform",
+]
 
 UNIT = "ccy-bsp"
 BUS_NAME = "org.ccy.Bsp"
 OBJECT_PATH = "/org/ccy/Bsp"
 IFACE = "org.ccy.Bsp1"
-ERRORS_IFACE = "org.ccy.Errors1"
 
 POWER_OWNER_BUS_NAME = "org.ccy.Evse"
 """The only unit that may allow power on (contracts.md): ccy-bsp watches its owner and
@@ -45,6 +91,51 @@ class TemperatureStatus(StrEnum):
     STOPPED = "Stopped"
     SELF_TEST_FAILED = "SelfTestFailed"
     UNUSED = "Unused"
+    IMPLAUSIBLE = "Implausible"
+    """The channel's reading is below absolute zero; only this channel is ignored."""
+
+
+class FirmwarePlatform(StrEnum):
+    """The FirmwarePlatform property: the FwVersion platform byte by name (safety-link.md).
+
+    The raw code of an unknown platform is not a bus value (it would make the enumeration
+    open-ended); the unit logs it when FwVersion arrives.
+    """
+
+    NOT_KNOWN_YET = ""
+    """No FwVersion answer yet (the link is starting or the MCU did not answer)."""
+    CHARGE_SOM = "chargeSOM"
+    CC_Y = "CC Y"
+    UNKNOWN = "Unknown"
+    """A platform code safety-link.md does not name."""
+
+
+PLATFORM_BY_CODE = {0x81: FirmwarePlatform.CHARGE_SOM, PLATFORM_CCY: FirmwarePlatform.CC_Y}
+"""FwVersion platform codes (safety-link.md: 0x81 chargeSOM, 0x82 CCY)."""
+
+
+def firmware_platform(code: int | None) -> FirmwarePlatform:
+    """The FirmwarePlatform value of a FwVersion platform ``code`` (None: no answer yet)."""
+    if code is None:
+        return FirmwarePlatform.NOT_KNOWN_YET
+    return PLATFORM_BY_CODE.get(code, FirmwarePlatform.UNKNOWN)
+
+
+class FirmwareApplicationValue(StrEnum):
+    """The FirmwareApplication property: the protocol's application type, or "" before the
+    FwVersion answer (the protocol's own FirmwareApplication has no "not known" member)."""
+
+    NOT_KNOWN_YET = ""
+    FIRMWARE = FirmwareApplication.FIRMWARE.value
+    END_OF_LINE = FirmwareApplication.END_OF_LINE.value
+    QUALIFICATION = FirmwareApplication.QUALIFICATION.value
+
+
+def firmware_application(application: FirmwareApplication | None) -> FirmwareApplicationValue:
+    """The FirmwareApplication value of a decoded application type (None: no answer yet)."""
+    if application is None:
+        return FirmwareApplicationValue.NOT_KNOWN_YET
+    return FirmwareApplicationValue(application.value)
 
 
 SOURCE_LINK = "safety-link.md (vendor safety-controller protocol)"
@@ -139,6 +230,14 @@ CONTRACT = UnitContract(
         f"{IFACE}.SafeState": SafeState,
         f"{IFACE}.CcsReady": CcsReady,
         f"{IFACE}.SetCcsReady.state": CcsReady,
+        f"{IFACE}.CeChanged.old": CeState,
+        f"{IFACE}.CeChanged.new": CeState,
+        f"{IFACE}.IdChanged.old": IdState,
+        f"{IFACE}.IdChanged.new": IdState,
+        f"{IFACE}.Temperatures.status": TemperatureStatus,
+        f"{IFACE}.FirmwarePlatform": FirmwarePlatform,
+        f"{IFACE}.FirmwareApplication": FirmwareApplicationValue,
+        **ERRORS_ENUMS,
     },
     errors=(
         LINK_LOST,
@@ -152,4 +251,9 @@ CONTRACT = UnitContract(
         TEMPERATURE_WARNING,
         RESET_FAILED,
     ),
+    signal_args={
+        f"{IFACE}.CeChanged": ("old", "new"),
+        f"{IFACE}.IdChanged": ("old", "new"),
+        **ERRORS_SIGNAL_ARGS,
+    },
 )

@@ -22,7 +22,7 @@ class Pattern:
 
 
 class LedState(Enum):
-    """What the board shows; chosen by the core from link and safety state."""
+    """What the board shows; chosen by :func:`patterns_for` from link and safety state."""
 
     OFF = Pattern("none", 0)
     ON = Pattern("none", 1)
@@ -64,3 +64,28 @@ class Led:
     def _write(self, attribute: str, value: str) -> None:
         assert self.path is not None
         (self.path / attribute).write_text(value + "\n", encoding="ascii")
+
+
+def patterns_for(
+    link_up: bool, safe_state_active: bool, estop_active: bool, charging: bool
+) -> dict[str, LedState]:
+    """What each board LED shows for this state (status, error, charging)."""
+    fault = not link_up or safe_state_active or estop_active
+    return {
+        "status": LedState.RUNNING if link_up else LedState.LINK_DOWN,
+        "error": LedState.FAULT if fault else LedState.OFF,
+        "charging": LedState.ON if charging else LedState.OFF,
+    }
+
+
+class BoardLeds:
+    """The three LEDs of the board, driven together."""
+
+    def __init__(self, paths: dict[str, Path | None], log: logging.Logger) -> None:
+        self.leds = {name: Led(name, path, log) for name, path in paths.items()}
+
+    def show(self, patterns: dict[str, LedState]) -> None:
+        for name, state in patterns.items():
+            led = self.leds.get(name)
+            if led is not None:
+                led.show(state)

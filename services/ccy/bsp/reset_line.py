@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 
-class ResetLineError(RuntimeError):
-    """The reset line could not be driven."""
+class ResetLineError(OSError):
+    """The reset line could not be driven (an OSError: the line is a device)."""
 
 
 class ResetLine(Protocol):

@@ -2,12 +2,13 @@
 """``ccyctl update``: software update through RAUC over D-Bus (de.pengutronix.rauc).
 
     ccyctl update install BUNDLE     InstallBundle; a progress bar fed by Progress;
-                                     LastError on failure (exit 1)
+                                     LastError on failure (one line, exit 1)
     ccyctl update status             slots, booted and primary slot, bundle versions,
                                      boot status
     ccyctl update mark STATE [SLOT]  Mark(good|bad|active, booted|other|<slot>)
 
-The bus is the system bus, or $DBUS_SYSTEM_BUS_ADDRESS. A refused bundle (signature, compatible,
+The bus is the system bus, or $DBUS_SYSTEM_BUS_ADDRESS (no bus: one line from
+ccy.ctl.system_bus). A refused bundle (signature, compatible,
 damaged file) leaves every slot as it was: RAUC checks before it writes.
 """
 
@@ -17,8 +18,17 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ccy.update.client import RaucClient, connect
-from ccy.update.errors import UpdateError
+from ccy.ctl.failure import CtlError, ExitCode
+from ccy.ctl.system_bus import connect
+from ccy.update.client import RaucClient
+from ccy.update.errors import (
+    BundleNotFoundError,
+    InstallBusyError,
+    InstallFailedError,
+    RaucNotRunningError,
+    UpdateError,
+    hint,
+)
 from ccy.update.format import format_status, progress_bar
 from ccy.update.install import bundle_source, run_install
 from ccy.update.model import Progress
@@ -92,9 +102,24 @@ def _run(args: argparse.Namespace) -> int:
         else:
             print(asyncio.run(_mark(args.state, args.slot)))
     except UpdateError as exc:
-        print(f"ccyctl: update: {exc}", file=sys.stderr)
-        return 1
+        fix, code = update_fix(exc)
+        raise CtlError(f"update: {exc}", fix, code) from None
     return 0
+
+
+def update_fix(exc: UpdateError) -> tuple[str, ExitCode]:
+    """The operator's next step after a failed update command, and the exit code."""
+    if isinstance(exc, RaucNotRunningError):
+        return "systemctl start rauc", ExitCode.UNAVAILABLE
+    if isinstance(exc, InstallBusyError):
+        return "follow it with ccyctl update status, then retry", ExitCode.TEMPORARY
+    if isinstance(exc, BundleNotFoundError):
+        return "check the path of the .raucb file", ExitCode.NO_INPUT
+    if isinstance(exc, InstallFailedError):
+        # The message ends in RAUC's meaning when one is known (ccy.update.errors.HINTS).
+        known = bool(hint(exc.last_error))
+        return ("" if known else "the slots are unchanged: see journalctl -u rauc"), ExitCode.OTHER
+    return "see journalctl -u rauc", ExitCode.OTHER
 
 
 def register(sub: Any) -> None:

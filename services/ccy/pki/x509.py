@@ -2,8 +2,10 @@
 """Generic X.509 building blocks for ccy's development PKIs (RFC 5280 profiles).
 
 A :class:`CertSpec` states what a certificate is (subject, CA or leaf, key usages, EKUs,
-lifetime); :func:`issue` signs it with an issuer (or self-signs a root). Keys are EC by default
-(P-256; the V2G chains of ISO 15118-20 use secp521r1 and pass ``curve``). Private keys are
+lifetime, curve); :func:`issue` signs it with an issuer (or self-signs a root). Keys are EC,
+P-256 unless the spec names a curve (the V2G chains of ISO 15118-20 use secp521r1). The
+signature hash follows the signer's curve as ECDSA pairs them (P-256 with SHA-256, P-384 with
+SHA-384, P-521 with SHA-512: v2g.md's "ECDSA-SHA512" for the -20 chains). Private keys are
 written 0600 and never encrypted: these are development keys by definition.
 """
 
@@ -38,6 +40,12 @@ class CertSpec:
     path_length: int | None = 0
     extended_key_usages: tuple[x509.ObjectIdentifier, ...] = field(default_factory=tuple)
     organization: str = "ccy"
+    curve: ec.EllipticCurve | None = None
+    """Curve of the certificate's own key (None: P-256)."""
+    key_usages: tuple[str, ...] = ()
+    """``x509.KeyUsage`` flag names (e.g. "key_agreement"); empty: the CA or leaf default."""
+    domain_component: str | None = None
+    """ISO 15118's DC attribute naming the PKI part ("V2G", "CPO", "MO", "OEM")."""
 
 
 @dataclass(frozen=True)
@@ -54,27 +62,49 @@ def new_key(curve: ec.EllipticCurve | None = None) -> ec.EllipticCurvePrivateKey
 
 
 def _name(spec: CertSpec) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, spec.common_name),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, spec.organization),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, NOT_FOR_PRODUCTION),
-        ]
-    )
+    attributes = [
+        x509.NameAttribute(NameOID.COMMON_NAME, spec.common_name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, spec.organization),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, NOT_FOR_PRODUCTION),
+    ]
+    if spec.domain_component:
+        attributes.append(x509.NameAttribute(NameOID.DOMAIN_COMPONENT, spec.domain_component))
+    return x509.Name(attributes)
 
 
-def _key_usage(is_ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not is_ca,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=is_ca,
-        crl_sign=is_ca,
-        encipher_only=False,
-        decipher_only=False,
-    )
+KEY_USAGE_FLAGS = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+)
+
+
+def _key_usage(spec: CertSpec) -> x509.KeyUsage:
+    unknown = set(spec.key_usages) - set(KEY_USAGE_FLAGS)
+    if unknown:
+        raise ValueError(f"unknown key usage {sorted(unknown)}; known: {KEY_USAGE_FLAGS}")
+    if spec.key_usages:
+        wanted = set(spec.key_usages)
+    else:
+        wanted = {"key_cert_sign", "crl_sign"} if spec.is_ca else {"digital_signature"}
+    flags = {name: name in wanted for name in KEY_USAGE_FLAGS}
+    return x509.KeyUsage(**flags, encipher_only=False, decipher_only=False)
+
+
+def signature_hash(
+    key: ec.EllipticCurvePrivateKey,
+) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512:
+    """The hash ECDSA pairs with the signer's curve (RFC 5480 section 4)."""
+    size = key.curve.key_size
+    if size > 384:
+        return hashes.SHA512()
+    if size > 256:
+        return hashes.SHA384()
+    return hashes.SHA256()
 
 
 def issue(
@@ -84,7 +114,7 @@ def issue(
     now: datetime.datetime | None = None,
 ) -> Issued:
     """Sign ``spec`` with ``issuer`` (a self-signed root when None); returns cert and key."""
-    key = key or new_key()
+    key = key or new_key(spec.curve)
     start = (now or datetime.datetime.now(datetime.UTC)) - datetime.timedelta(minutes=5)
     subject = _name(spec)
     signer_key = issuer.key if issuer else key
@@ -104,7 +134,7 @@ def issue(
             ),
             critical=True,
         )
-        .add_extension(_key_usage(spec.is_ca), critical=True)
+        .add_extension(_key_usage(spec), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
     )
     if issuer is not None:
@@ -116,7 +146,7 @@ def issue(
         builder = builder.add_extension(
             x509.ExtendedKeyUsage(list(spec.extended_key_usages)), critical=False
         )
-    return Issued(builder.sign(signer_key, hashes.SHA256()), key)
+    return Issued(builder.sign(signer_key, signature_hash(signer_key)), key)
 
 
 def cert_pem(cert: x509.Certificate) -> bytes:

@@ -7,8 +7,10 @@ the device's bus or to the simulator's private one. The error names are declared
 """
 
 import os
+from collections.abc import Callable
+from typing import Any
 
-from dbus_fast import BusType, DBusError, RequestNameReply
+from dbus_fast import BusType, DBusError, Message, MessageType, RequestNameReply
 from dbus_fast.aio import MessageBus
 from dbus_fast.constants import NameFlag
 
@@ -45,3 +47,59 @@ async def own_name(bus: MessageBus, name: str) -> None:
     reply = await bus.request_name(name, NameFlag.DO_NOT_QUEUE)
     if reply not in (RequestNameReply.PRIMARY_OWNER, RequestNameReply.ALREADY_OWNER):
         raise NameNotOwnedError(f"{name} is owned by another connection ({reply.name})")
+
+
+BUS_DRIVER = "org.freedesktop.DBus"
+BUS_DRIVER_PATH = "/org/freedesktop/DBus"
+NAME_HAS_NO_OWNER = "org.freedesktop.DBus.Error.NameHasNoOwner"
+
+
+async def _driver_call(bus: MessageBus, member: str, signature: str, body: list[Any]) -> Message:
+    reply = await bus.call(
+        Message(
+            destination=BUS_DRIVER,
+            path=BUS_DRIVER_PATH,
+            interface=BUS_DRIVER,
+            member=member,
+            signature=signature,
+            body=body,
+        )
+    )
+    assert reply is not None
+    return reply
+
+
+async def watch_name_owner(
+    bus: MessageBus, name: str, on_change: Callable[[str, str], None]
+) -> str:
+    """Call ``on_change(old_owner, new_owner)`` on every NameOwnerChanged of ``name`` (an
+    owner is a unique name, "" for none) and return the owner now.
+
+    contracts.md: a unit watches the names it calls and the names it depends on for safety
+    (ccy-bsp withdraws power when the owner of org.ccy.Evse vanishes or changes).
+    """
+
+    def handler(msg: Message) -> None:
+        if (
+            msg.message_type is MessageType.SIGNAL
+            and msg.sender == BUS_DRIVER
+            and msg.interface == BUS_DRIVER
+            and msg.member == "NameOwnerChanged"
+            and msg.body[0] == name
+        ):
+            on_change(str(msg.body[1]), str(msg.body[2]))
+
+    bus.add_message_handler(handler)
+    rule = (
+        f"type='signal',sender='{BUS_DRIVER}',interface='{BUS_DRIVER}',"
+        f"member='NameOwnerChanged',arg0='{name}'"
+    )
+    reply = await _driver_call(bus, "AddMatch", "s", [rule])
+    if reply.message_type is MessageType.ERROR:
+        raise DBusError(str(reply.error_name), f"AddMatch for {name}: {reply.body}")
+    reply = await _driver_call(bus, "GetNameOwner", "s", [name])
+    if reply.message_type is MessageType.ERROR:
+        if reply.error_name == NAME_HAS_NO_OWNER:
+            return ""
+        raise DBusError(str(reply.error_name), f"GetNameOwner {name}: {reply.body}")
+    return str(reply.body[0])

@@ -3,6 +3,12 @@
 
 An error is identified by (type, subtype). Raising an active error again and clearing an
 inactive one change nothing, so cores may call these on every frame without flooding the bus.
+Errors are named by an entry of the unit's catalogue (:class:`ccy.runtime.contract.ErrorSpec`,
+which also gives severity and description) or, the older way, by type name and severity.
+
+Callbacks (the bus glue) are notifications: one that raises is logged with its traceback and
+neither stops the others nor reaches the caller, so a core that raised an error goes on with
+its own safety work (issue 9: a failing notification never leaves power allowed).
 """
 
 import logging
@@ -10,8 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from ccy.runtime.journal import fields
+
+if TYPE_CHECKING:
+    from ccy.runtime.contract import ErrorSpec
 
 
 class Severity(StrEnum):
@@ -51,7 +61,26 @@ class ErrorRegistry:
         self.on_raised: list[Callable[[ActiveError], None]] = []
         self.on_cleared: list[Callable[[ActiveError, int], None]] = []
 
-    def raise_error(self, type_: str, subtype: str, severity: Severity, message: str) -> bool:
+    def raise_error(
+        self,
+        error: "ErrorSpec | str",
+        subtype: str = "",
+        severity: Severity | None = None,
+        message: str = "",
+    ) -> bool:
+        """Make (error, subtype) active; False if it already was.
+
+        With an ErrorSpec, ``severity`` defaults to the catalogue's and ``message`` to its
+        description; with a type name, ``severity`` is required.
+        """
+        if isinstance(error, str):
+            if severity is None:
+                raise TypeError(f"raise_error({error!r}): a type name needs a severity")
+            type_ = error
+        else:
+            type_ = error.name
+            severity = severity or error.severity
+            message = message or error.description
         if (type_, subtype) in self._active:
             return False
         err = ActiveError(type_, subtype, severity, message, self._clock_us())
@@ -70,11 +99,12 @@ class ErrorRegistry:
                 severity=severity.value,
             ),
         )
-        for callback in self.on_raised:
-            callback(err)
+        for callback in list(self.on_raised):
+            self._notify(callback, err)
         return True
 
-    def clear_error(self, type_: str, subtype: str = "") -> bool:
+    def clear_error(self, error: "ErrorSpec | str", subtype: str = "") -> bool:
+        type_ = _type_name(error)
         err = self._active.pop((type_, subtype), None)
         if err is None:
             return False
@@ -85,17 +115,31 @@ class ErrorRegistry:
             extra=fields(event="error_cleared", error_type=type_, error_subtype=subtype),
         )
         at = self._clock_us()
-        for callback in self.on_cleared:
-            callback(err, at)
+        for callback in list(self.on_cleared):
+            self._notify(callback, err, at)
         return True
 
-    def clear_type(self, type_: str, keep: frozenset[str] = frozenset()) -> None:
-        """Clear every active error of ``type_`` whose subtype is not in ``keep``."""
+    def clear_type(self, error: "ErrorSpec | str", keep: frozenset[str] = frozenset()) -> None:
+        """Clear every active error of this type whose subtype is not in ``keep``."""
+        type_ = _type_name(error)
         for t, sub in [k for k in self._active if k[0] == type_ and k[1] not in keep]:
             self.clear_error(t, sub)
 
-    def is_active(self, type_: str, subtype: str = "") -> bool:
-        return (type_, subtype) in self._active
+    def is_active(self, error: "ErrorSpec | str", subtype: str = "") -> bool:
+        return (_type_name(error), subtype) in self._active
 
     def active(self) -> list[ActiveError]:
         return sorted(self._active.values(), key=lambda e: e.raised_us)
+
+    def _notify(self, callback: Callable[..., None], *args: object) -> None:
+        try:
+            callback(*args)
+        except Exception:
+            self._log.exception(
+                "Error callback %s failed (logged, not propagated)",
+                getattr(callback, "__qualname__", repr(callback)),
+            )
+
+
+def _type_name(error: "ErrorSpec | str") -> str:
+    return error if isinstance(error, str) else error.name

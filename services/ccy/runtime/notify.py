@@ -5,12 +5,18 @@ The protocol is one datagram to the AF_UNIX socket named by ``$NOTIFY_SOCKET`` (
 means the abstract namespace). Without that variable every call is a no-op, so a unit runs the
 same way by hand. The watchdog interval comes from ``$WATCHDOG_USEC`` (for this process only
 when ``$WATCHDOG_PID`` is absent or equals our pid); systemd-python has no helper for that.
+
+The ping is withheld while the unit reports itself unhealthy (``healthy()`` False): systemd
+then kills and restarts it after WatchdogSec, while the hardware's own watchdog (for ccy-bsp
+the safety MCU's host timeout) keeps the charger safe meanwhile.
 """
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
+from collections.abc import Callable
 
 NOTIFY_ENV = "NOTIFY_SOCKET"
 
@@ -58,18 +64,45 @@ def watchdog_interval_s() -> float | None:
     return timeout_us / 2_000_000 if timeout_us > 0 else None
 
 
-async def watchdog_loop(interval_s: float) -> None:
-    """Ping WATCHDOG=1 every ``interval_s`` while the event loop is alive."""
+def _always() -> bool:
+    return True
+
+
+async def watchdog_loop(
+    interval_s: float,
+    healthy: Callable[[], bool] = _always,
+    log: logging.Logger | None = None,
+) -> None:
+    """Ping WATCHDOG=1 every ``interval_s`` while the loop is alive and ``healthy()``."""
+    withheld = False
     while True:
-        notify("WATCHDOG=1")
+        try:
+            ok = healthy()
+        except Exception:
+            if log is not None:
+                log.exception("health check failed; counted as unhealthy")
+            ok = False
+        if ok:
+            notify("WATCHDOG=1")
+            if withheld and log is not None:
+                log.warning("healthy again: watchdog pings resumed")
+            withheld = False
+        elif not withheld:
+            withheld = True
+            if log is not None:
+                log.critical("unhealthy: watchdog pings withheld, systemd will restart the unit")
         await asyncio.sleep(interval_s)
 
 
-def start_watchdog() -> asyncio.Task[None] | None:
+def start_watchdog(
+    healthy: Callable[[], bool] = _always, log: logging.Logger | None = None
+) -> asyncio.Task[None] | None:
     interval = watchdog_interval_s()
     if interval is None:
         return None
-    return asyncio.get_running_loop().create_task(watchdog_loop(interval), name="watchdog")
+    return asyncio.get_running_loop().create_task(
+        watchdog_loop(interval, healthy, log), name="watchdog"
+    )
 
 
 async def stop_task(task: asyncio.Task[None] | None) -> None:

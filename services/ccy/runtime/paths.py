@@ -62,6 +62,16 @@ class Paths:
     def run(self) -> Path:
         return self.resolve("/run/ccy")
 
+    @property
+    def redaction_dir(self) -> Path:
+        """Folder of the redaction key (2770 root:ccy-unit on the device, made by tmpfiles)."""
+        return self.lib / "redaction"
+
+    def state_dir(self, unit: str) -> Path:
+        """A unit's own state folder, ``/var/lib/ccy/<name>`` for ``ccy-<name>`` (0700, the
+        unit's user: tmpfiles.d/ccy.conf and the unit's ``StateDirectory=ccy/<name>``)."""
+        return self.lib / unit.removeprefix("ccy-")
+
 
 def share_dir() -> Path:
     """The read-only data folder holding dbus/ and config/ (see the module docstring)."""

@@ -3,6 +3,7 @@
 
 ccy-sim up --dir DIR       private system bus + simulators + units; prints the bus address
 ccy-sim down --dir DIR     stops everything ``up`` started
+ccy-sim status --dir DIR   each process of the stack: pid, state, restarts
 ccy-sim demo [--dir DIR]   a scripted story, then the merged per-unit journal
 ccy-sim plug|unplug|ce|estop|temp|… --dir DIR   drive the MCU simulator
 """
@@ -13,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ccy.sim import cli_mcu
-from ccy.sim.bus_daemon import ADDRESS_ENV
 from ccy.sim.demo import run_demo
 from ccy.sim.stack import Stack, StackError
+from ccy.testing.bus_daemon import ADDRESS_ENV
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -27,6 +28,20 @@ def _up(args: argparse.Namespace) -> int:
 def _down(args: argparse.Namespace) -> int:
     stopped = Stack(args.dir).down()
     print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    stack = Stack(args.dir)
+    processes = stack.processes()
+    if not processes:
+        print(f"no stack runs in {args.dir} (ccy-sim up --dir {args.dir})")
+        return 3
+    for name, record in processes.items():
+        print(
+            f"{name:<12} pid {record.get('pid', '-'):<8} {record.get('state', '?'):<10} "
+            f"restarts {record.get('restarts', 0)}"
+        )
     return 0
 
 
@@ -43,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     down = sub.add_parser("down", help="stop what `up` started under DIR")
     down.add_argument("--dir", type=Path, required=True)
     down.set_defaults(func=_down)
+    status = sub.add_parser("status", help="the processes of the stack under DIR")
+    status.add_argument("--dir", type=Path, required=True)
+    status.set_defaults(func=_status)
     demo = sub.add_parser("demo", help="run the scripted story and print the journal")
     demo.add_argument("--dir", type=Path, help="keep the run in DIR (default: a temp folder)")
     demo.set_defaults(func=_demo)
@@ -56,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(args.func(args))
     except StackError as exc:
         print(f"ccy-sim: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as exc:  # a folder or socket the checks above could not foresee
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"ccy-sim: {exc.strerror or exc}{where}; check --dir and try again", file=sys.stderr)
         sys.exit(1)
 
 

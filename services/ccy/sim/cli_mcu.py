@@ -8,6 +8,10 @@
     mcu-error MODULE REASON on|off  MCU ErrorMessage (module name or number, reason number)
     silence SECONDS               the MCU sends nothing for SECONDS
     corrupt KIND [COUNT]          garbage | bad_crc | truncated, on the next COUNT frames
+    estop-confirm --delay-ms N | --never
+                                  when the MCU confirms the host's CCSReady=EmergencyStop
+    mcu-host-timeout MS           the MCU's ComTimeout (an assumption; default 1000 ms)
+    mcu-reset-min-pulse MS        reset pulses shorter than MS are no reset (default 1 ms)
     mcu-status                    the simulator's state
 
 Each prints the simulator's JSON reply and exits 1 when the command was refused.
@@ -109,4 +113,33 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument("kind", metavar="KIND", help="garbage, bad_crc or truncated")
     p.add_argument("count", metavar="COUNT", type=int, nargs="?", default=1)
+    p = _add(
+        subparsers,
+        "estop-confirm",
+        "MCU sim: how the MCU confirms a host EmergencyStop",
+        _estop_confirm,
+    )
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--delay-ms", type=float, metavar="N", help="confirm after N ms (0: at once)")
+    when.add_argument("--never", action="store_true", help="never confirm (a broken MCU)")
+    p = _add(
+        subparsers,
+        "mcu-host-timeout",
+        "MCU sim: the MCU's ComTimeout when ChargeControl2 stops",
+        lambda a: {"cmd": "host_timeout", "ms": a.ms},
+    )
+    p.add_argument("ms", metavar="MS", type=float)
+    p = _add(
+        subparsers,
+        "mcu-reset-min-pulse",
+        "MCU sim: the shortest reset pulse that resets the MCU",
+        lambda a: {"cmd": "reset_min_pulse", "ms": a.ms},
+    )
+    p.add_argument("ms", metavar="MS", type=float)
     _add(subparsers, "mcu-status", "MCU sim: show its state", lambda a: {"cmd": "status"})
+
+
+def _estop_confirm(args: argparse.Namespace) -> dict[str, Any]:
+    if args.never:
+        return {"cmd": "estop_confirm", "never": True}
+    return {"cmd": "estop_confirm", "delay_ms": args.delay_ms}

@@ -1,224 +1,111 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The simulated charger in a folder: private system bus, simulators and the ccy units.
+"""The simulated charger in a folder: ``Stack(DIR).up()`` / ``.down()``.
 
-``Stack.up()`` lays out DIR as a root folder (DIR/etc/ccy/config.yaml → the simulator
-profile, DIR/dev/ttyLP2 → the MCU simulator's pty, DIR/sys/class/leds/…), starts a private
-system-type dbus-daemon with our policy files (plus a sandbox policy for the invoking user,
-who stands in for the static unit users), the MCU simulator, then each unit with
-``--root DIR`` — and waits for each unit's READY=1 on a notify socket, as systemd would.
-Processes run in their own sessions and survive the command; DIR/stack.json records them
-for ``Stack.down()``. Unit output goes to DIR/log/<unit>.log as journal-like lines.
+``up`` checks DIR (ccy.sim.layout), spawns the supervisor (ccy.sim.supervisor), which starts
+the private system bus, the simulators and the units of the stack table and stays their
+parent to restart them like systemd's ``Restart=on-failure``; ``up`` returns once the
+supervisor reports READY=1, with the bus address. ``down`` stops the supervisor first (so
+nothing restarts), then every recorded process, units first and the bus last, signalling a
+PID only while it is still the process DIR/stack.json recorded (ccy.sim.procs).
 """
 
 import contextlib
-import getpass
 import json
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from ccy.runtime.paths import dbus_dir, profiles_dir
-from ccy.sim.bus_daemon import ADDRESS_ENV, PrivateBus, user_policy
-from ccy.sim.mcu.control import mcu_control_path
+from ccy.sim.layout import Layout, LayoutError
+from ccy.sim.procs import Proc, reap, terminate
+from ccy.sim.stack_table import STACK
+from ccy.sim.supervisor import BUS, DEFAULT_TABLE, READY_TIMEOUT_S, StackError
 
-# The units built so far, in start order.
-UNITS = ("ccy-bsp",)
-LED_NAMES = ("ccy:red:status", "ccy:green:charging", "ccy:red:error")
-READY_TIMEOUT_S = 20.0
+__all__ = ["Layout", "Stack", "StackError"]
 
-
-class StackError(RuntimeError):
-    """The simulated stack could not be brought up or down."""
-
-
-@dataclass
-class Layout:
-    dir: Path
-
-    @property
-    def state_file(self) -> Path:
-        return self.dir / "stack.json"
-
-    @property
-    def log_dir(self) -> Path:
-        return self.dir / "log"
-
-    @property
-    def sim_run(self) -> Path:
-        return self.dir / "run" / "sim"
-
-    @property
-    def bus_dir(self) -> Path:
-        return self.dir / "run" / "bus"
-
-    @property
-    def tty_link(self) -> Path:
-        return self.dir / "dev" / "ttyLP2"
-
-    @property
-    def reset_fifo(self) -> Path:
-        return self.dir / "run" / "ccy" / "sim" / "mcu-reset"
-
-    @property
-    def control(self) -> Path:
-        return mcu_control_path(self.dir)
+UP_TIMEOUT_S = READY_TIMEOUT_S * (len(STACK) + 2)
+"""``up``'s whole budget: every process's start-up budget, plus the bus and one simulator."""
+UP_NOTIFY = "ccy-sim-up"
 
 
 class Stack:
-    def __init__(self, directory: Path, units: tuple[str, ...] = UNITS) -> None:
-        self.layout = Layout(Path(directory).resolve())
-        self.units = units
+    def __init__(self, directory: Path, table: str = DEFAULT_TABLE) -> None:
+        self.layout = Layout(Path(directory).absolute())
+        self.table = table
+        """``module:ATTRIBUTE`` of the unit rows the supervisor starts (tests pass their own)."""
 
     # ---------------------------------------------------------------- up
     def up(self) -> str:
+        """Start the stack under DIR; returns the bus address. StackError: one line."""
         lay = self.layout
-        if lay.state_file.exists():
-            raise StackError(f"{lay.dir} already runs a stack (ccy-sim down --dir {lay.dir})")
-        self.prepare()
-        state: dict[str, object] = {"pids": {}}
-        pids: dict[str, int] = state["pids"]  # type: ignore[assignment]
         try:
-            bus = PrivateBus(lay.bus_dir, [dbus_dir() / "policy"], user_policy(getpass.getuser()))
-            address = bus.start()
-            assert bus.pid is not None
-            pids["dbus-daemon"] = bus.pid
-            state["address"] = address
-            self._write_state(state)
-            pids["mcu-sim"] = self._spawn(
-                "mcu-sim",
-                [
-                    sys.executable,
-                    "-m",
-                    "ccy.sim.mcu",
-                    "--tty-link",
-                    str(lay.tty_link),
-                    "--reset-fifo",
-                    str(lay.reset_fifo),
-                    "--control",
-                    str(lay.control),
-                ],
-                address,
-            )
-            self._write_state(state)
-            self._wait_for_path(lay.control, "the MCU simulator", pids["mcu-sim"])
-            for unit in self.units:
-                pids[unit] = self._start_unit(unit, address)
-                self._write_state(state)
-        except BaseException:
-            self.down()
-            raise
-        return address
-
-    def prepare(self) -> None:
-        """Lay out DIR as a root folder: folders, the simulator profile as config, LEDs."""
-        lay = self.layout
-        for d in (
-            lay.log_dir,
-            lay.sim_run,
-            lay.tty_link.parent,
-            lay.reset_fifo.parent,
-            lay.dir / "etc" / "ccy",
-        ):
-            d.mkdir(parents=True, exist_ok=True)
-        profile = lay.dir / "etc" / "ccy" / "sim.yaml"
-        shutil.copyfile(profiles_dir() / "sim.yaml", profile)
-        link = lay.dir / "etc" / "ccy" / "config.yaml"
-        link.unlink(missing_ok=True)
-        link.symlink_to("sim.yaml")
-        for name in LED_NAMES:
-            led = lay.dir / "sys" / "class" / "leds" / name
-            led.mkdir(parents=True, exist_ok=True)
-            for attr, value in (
-                ("brightness", "0"),
-                ("trigger", "none"),
-                ("delay_on", "0"),
-                ("delay_off", "0"),
-            ):
-                (led / attr).write_text(value + "\n")
-
-    def _spawn(
-        self, name: str, argv: list[str], address: str, extra_env: dict[str, str] | None = None
-    ) -> int:
-        env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
-        env.update({ADDRESS_ENV: address, **(extra_env or {})})
-        with (self.layout.log_dir / f"{name}.log").open("ab") as log:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env=env,
-                start_new_session=True,
-            )
-        return proc.pid
-
-    def _start_unit(self, unit: str, address: str) -> int:
-        """Spawn ``unit`` with a notify socket and wait for READY=1, as systemd would; a unit
-        that dies or stays silent is stopped and reported, never left behind."""
-        lay = self.layout
-        notify_path = lay.sim_run / f"notify-{unit}.sock"
-        notify_path.unlink(missing_ok=True)
-        log = lay.log_dir / f"{unit}.log"
+            lay.check([UP_NOTIFY, *(u.name for u in STACK)])
+        except LayoutError as exc:
+            raise StackError(str(exc)) from None
+        self.layout = lay = Layout(lay.dir.resolve())
+        if lay.state_file.exists():
+            if self._running():
+                raise StackError(f"{lay.dir} already runs a stack; ccy-sim down --dir {lay.dir}")
+            self.down()  # leftovers of a stack that died: clean them first
+        lay.sim_run.mkdir(parents=True, exist_ok=True)
+        lay.log_dir.mkdir(parents=True, exist_ok=True)
+        path = lay.notify_socket(UP_NOTIFY)
+        path.unlink(missing_ok=True)
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            sock.bind(str(notify_path))
-            exe = shutil.which(unit, path=str(Path(sys.executable).parent)) or unit
-            pid = self._spawn(
-                unit, [exe, "--root", str(lay.dir)], address, {"NOTIFY_SOCKET": str(notify_path)}
-            )
+            sock.bind(str(path))
+            env = {**os.environ, "NOTIFY_SOCKET": str(path)}
+            log = (lay.log_dir / "ccy-sim-supervisor.out").open("ab")
+            with log:
+                proc = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "ccy.sim.supervisor",
+                        "--dir",
+                        str(lay.dir),
+                        "--table",
+                        self.table,
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    env=env,
+                    start_new_session=True,
+                )
             try:
-                self._wait_ready(sock, pid, unit, log)
-            except StackError:
-                _terminate(pid)
+                self._wait_supervisor(sock, proc)
+            except BaseException:
+                self.down()
                 raise
             finally:
-                notify_path.unlink(missing_ok=True)
-        return pid
+                path.unlink(missing_ok=True)
+        return self.address()
 
-    @staticmethod
-    def _wait_ready(sock: socket.socket, pid: int, unit: str, log: Path) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise StackError(
-                    f"{unit} sent no READY=1 within {READY_TIMEOUT_S:.0f} s; see {log}"
-                )
-            if not _alive(pid):
-                raise StackError(f"{unit} exited during start-up; see {log}")
-            sock.settimeout(min(0.2, remaining))
+    def _wait_supervisor(self, sock: socket.socket, proc: "subprocess.Popen[bytes]") -> None:
+        status = ""
+        deadline = time.monotonic() + UP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            sock.settimeout(0.2)
             try:
                 message = sock.recv(4096).decode(errors="replace")
             except TimeoutError:
+                if proc.poll() is not None:
+                    break
                 continue
-            if "READY=1" in message.splitlines():
-                return
+            for line in message.splitlines():
+                if line == "READY=1":
+                    return
+                if line.startswith("STATUS="):
+                    status = line.removeprefix("STATUS=")
+        if proc.poll() is None:
+            raise StackError(
+                f"the stack did not come up within {UP_TIMEOUT_S:.0f} s; see {self.layout.log_dir}"
+            )
+        raise StackError(status or f"the supervisor exited; see {self.layout.log_dir}")
 
-    def _wait_for_path(self, path: Path, what: str, pid: int) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not path.exists():
-            if not _alive(pid) or time.monotonic() > deadline:
-                raise StackError(f"{what} did not start; see {self.layout.log_dir}")
-            time.sleep(0.02)
-
-    def _write_state(self, state: dict[str, object]) -> None:
-        tmp = self.layout.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=1))
-        tmp.replace(self.layout.state_file)
-
-    # ---------------------------------------------------------------- down
-    def address(self) -> str:
-        return str(self._read_state().get("address", ""))
-
-    def pids(self) -> dict[str, int]:
-        pids = self._read_state().get("pids", {})
-        return dict(pids) if isinstance(pids, dict) else {}
-
+    # ---------------------------------------------------------------- state
     def _read_state(self) -> dict[str, object]:
         try:
             data = json.loads(self.layout.state_file.read_text())
@@ -226,40 +113,54 @@ class Stack:
             return {}
         return data if isinstance(data, dict) else {}
 
+    def address(self) -> str:
+        return str(self._read_state().get("address", ""))
+
+    def processes(self) -> dict[str, dict[str, object]]:
+        """Name → record (pid, start, state, restarts) in start order, as the supervisor wrote."""
+        procs = self._read_state().get("processes", {})
+        return (
+            {k: v for k, v in procs.items() if isinstance(v, dict)}
+            if isinstance(procs, dict)
+            else {}
+        )
+
+    def pids(self) -> dict[str, int]:
+        found = {}
+        for name, record in self.processes().items():
+            pid = record.get("pid")
+            if isinstance(pid, int):
+                found[name] = pid
+        return found
+
+    def restarts(self, name: str) -> int:
+        count = self.processes().get(name, {}).get("restarts", 0)
+        return count if isinstance(count, int) else 0
+
+    def _supervisor(self) -> Proc | None:
+        return Proc.from_json(self._read_state().get("supervisor"))
+
+    def _running(self) -> bool:
+        procs = [self._supervisor(), *(Proc.from_json(r) for r in self.processes().values())]
+        return any(p is not None and p.is_ours() for p in procs)
+
+    # ---------------------------------------------------------------- down
     def down(self) -> list[str]:
-        """Stop everything recorded, units first, the bus last; returns what was stopped."""
+        """Stop the supervisor, then everything recorded (units first, the bus last); returns
+        the names of the processes that were still running and were stopped."""
         stopped = []
-        for name, pid in reversed(list(self.pids().items())):
-            if _terminate(pid):
+        supervisor = self._supervisor()
+        if supervisor is not None and terminate(supervisor):
+            stopped.append("supervisor")
+        for name, record in reversed(list(self.processes().items())):
+            proc = Proc.from_json(record)
+            if proc is not None and terminate(proc):
                 stopped.append(name)
+        if supervisor is not None:
+            reap(supervisor.pid)
         self.layout.state_file.unlink(missing_ok=True)
-        return stopped
-
-
-def _alive(pid: int) -> bool:
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        waited = 0
-    if waited == pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _terminate(pid: int, timeout_s: float = 5.0) -> bool:
-    if not _alive(pid):
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    return True
+        with contextlib.suppress(OSError):
+            for sock in self.layout.sim_run.glob("notify-*.sock"):
+                sock.unlink()
+        (self.layout.bus_dir / "system_bus_socket").unlink(missing_ok=True)
+        return [n for n in stopped if n != BUS] + [n for n in stopped if n == BUS]

@@ -3,6 +3,6 @@
 
 ``model`` and ``format`` are pure (RAUC's D-Bus values → typed records → text);
 ``install`` is the install flow against a small port; ``client`` is the thin dbus-fast glue
-to de.pengutronix.rauc.Installer; ``bundle`` and ``sandbox`` drive the ``rauc`` tool and a
-``rauc service`` on image files for tests, benchmarks and developers.
+to de.pengutronix.rauc.Installer. The bundle builder and the ``rauc service`` sandbox for
+tests, benchmarks and developers live in ``ccy.testing`` (not part of the image).
 """

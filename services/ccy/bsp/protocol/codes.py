@@ -51,6 +51,9 @@ class EstopReason(StrEnum):
     CE_MALFUNCTION = "CeMalfunction"
     HV_READY_MALFUNCTION = "HvReadyMalfunction"
     EMERGENCY_INPUT = "EmergencyInput"
+    UNKNOWN = "Unknown"
+    """ccy's name for any code safety-link.md does not define (0x0F..0xFF): the MCU stopped
+    for a reason this host does not know, so it is a stop like any other (issue 9)."""
 
 
 class SafeState(StrEnum):
@@ -59,6 +62,8 @@ class SafeState(StrEnum):
     NORMAL = "Normal"
     SAFE_STATE_ACTIVE = "SafeStateActive"
     NOT_AVAILABLE = "NotAvailable"
+    UNKNOWN = "Unknown"
+    """Code 2, which safety-link.md does not define: treated as a safe state (issue 9)."""
 
 
 class CcsReady(StrEnum):
@@ -80,13 +85,13 @@ class FirmwareApplication(StrEnum):
 class ErrorModule(IntEnum):
     """ErrorMessage module numbers.
 
-    ASSUMPTION: safety-link.md names the modules (APP_TASK, APP_COMM, APP_SAFETY, APP_CP_PP,
-    APP_TEMP, APP_SYSTEM, APP_HVSWITCH and middleware MW_*) but not their numbers, and no public
-    source we know gives them. The numbers below are ccy's own, in the note's order from 1;
-    the simulator uses them, a real MCU may not. Numbers outside this table decode fine and
-    are named ``Module0xNNNN`` (see ErrorMessage.module_name).
+    safety-link.md names the modules but not their numbers; the vendor's Apache-2.0 ra-utils
+    gives them (lib/cb_protocol.h, ``enum errmsg_module``): DEFAULT 0, APP_* 1–7, MW_* 8–13.
+    Numbers outside this table decode fine and are named ``Module0xNNNN``
+    (see ErrorMessage.module_name).
     """
 
+    DEFAULT = 0
     APP_TASK = 1
     APP_COMM = 2
     APP_SAFETY = 3
@@ -94,6 +99,12 @@ class ErrorModule(IntEnum):
     APP_TEMP = 5
     APP_SYSTEM = 6
     APP_HVSWITCH = 7
+    MW_ADC = 8
+    MW_I2C = 9
+    MW_PIN = 10
+    MW_PWM = 11
+    MW_UART = 12
+    MW_PARAM = 13
 
 
 def _codes(pairs: dict[E, int]) -> tuple[dict[E, int], dict[int, E]]:
@@ -119,10 +130,22 @@ ID_CODE, ID_BY_CODE = _codes(
 )
 ID_BY_CODE[0xF] = IdState.INVALID  # older firmware
 
-ESTOP_CODE, ESTOP_BY_CODE = _codes({reason: code for code, reason in enumerate(EstopReason)})
+# Unknown codes decode to the UNKNOWN members (a stop, never a dropped frame); encoding UNKNOWN
+# writes the first undefined code, so what decodes re-encodes to a frame that decodes the same.
+ESTOP_UNKNOWN_CODE = 0x0F
+ESTOP_CODE, ESTOP_BY_CODE = _codes(
+    {reason: code for code, reason in enumerate(EstopReason) if reason is not EstopReason.UNKNOWN}
+    | {EstopReason.UNKNOWN: ESTOP_UNKNOWN_CODE}
+)
 
+SAFE_STATE_UNKNOWN_CODE = 2
 SAFE_STATE_CODE, SAFE_STATE_BY_CODE = _codes(
-    {SafeState.NORMAL: 0, SafeState.SAFE_STATE_ACTIVE: 1, SafeState.NOT_AVAILABLE: 3}
+    {
+        SafeState.NORMAL: 0,
+        SafeState.SAFE_STATE_ACTIVE: 1,
+        SafeState.UNKNOWN: SAFE_STATE_UNKNOWN_CODE,
+        SafeState.NOT_AVAILABLE: 3,
+    }
 )
 
 CCS_READY_CODE, CCS_READY_BY_CODE = _codes(

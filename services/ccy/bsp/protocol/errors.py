@@ -24,16 +24,6 @@ class UnknownCode(ProtocolError):
         self.raw = raw
 
 
-class ImplausibleTemperature(ProtocolError):
-    """A PT1000 channel reports a temperature below absolute zero (-273.1 °C is the lowest
-    value a 0.1 °C reading can take); the whole PT1000State frame is rejected."""
-
-    def __init__(self, channel: int, degC: float) -> None:
-        super().__init__(f"PT1000 channel {channel} reads {degC:.1f} °C, below absolute zero")
-        self.channel = channel
-        self.degC = degC
-
-
 class ValueOutOfRange(ProtocolError):
     """A message field cannot be encoded: the value does not fit its bit field."""
 

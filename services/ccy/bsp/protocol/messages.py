@@ -2,23 +2,29 @@
 """Typed safety-MCU messages and their frames, both directions (safety-link.md).
 
 ``decode(frame)`` turns any :class:`Frame` into a message or raises a :class:`ProtocolError`
-subclass (UnknownCom, UnknownCode, ImplausibleTemperature), never anything else.
-``encode(message)`` builds the frame; it raises ValueOutOfRange for values that do not fit.
+subclass (UnknownCom, UnknownCode), never anything else. ``encode(message)`` builds the frame;
+it raises ValueOutOfRange for values that do not fit.
 
 Bit numbers count in the 64-bit data word, 63 = most significant bit of the first data byte.
 Bits the note does not define are sent as 0 and ignored on receipt.
 
 Layout facts and the assumptions made where the note is silent:
 
-- FwVersion: one byte each, in data bytes 0–4: major, minor, build, platform, application
-  (the vendor's protocol description). ASSUMPTION: the parameter-block version is byte 5;
-  neither the note nor the vendor description places it.
+- ChargeState2: an E-stop reason or safe-state code the note does not define decodes to
+  ``EstopReason.UNKNOWN`` / ``SafeState.UNKNOWN`` — a stop the core acts on, never a dropped
+  frame (issue 9). Unknown CE or ID codes still raise UnknownCode (the frame is dropped; the
+  link watchdog then reports the silence).
+- FwVersion: one byte each, in data bytes 0–4: major, minor, build, platform, application;
+  then the parameter-block version, 16-bit big-endian in bytes 5–6 (data bits 8–23); byte 7
+  is reserved (safety-link.md, citing the vendor's ra-utils ``cb_proto_fw_get_param_version``).
 - ErrorMessage: bit 63 active, bits 48–62 module, bits 32–47 reason. ASSUMPTION: the two
   16-bit additional-data fields are bits 16–31 (additional1) and 0–15 (additional2). Module
   numbers: see :class:`ErrorModule` (also assumed).
-- PT1000State: a reading below -273.1 °C cannot be a temperature; the frame is rejected with
-  :class:`ImplausibleTemperature` naming the channel. 0x1FFF (the largest 14-bit value)
-  means "channel unused" and decodes to ``temperature_degC=None``.
+- PT1000State: 0x1FFF (the largest 14-bit value) means "channel unused" and decodes to
+  ``temperature_degC=None``. A reading below -273.1 °C cannot be a temperature: that channel
+  alone decodes as ``implausible=True`` (temperature None, its flags kept); the other channels
+  are decoded as usual (issue 9). Encoding an implausible channel writes the lowest 14-bit
+  value (-819.2 °C), which decodes as implausible again.
 """
 
 from collections.abc import Callable
@@ -49,7 +55,6 @@ from ccy.bsp.protocol.codes import (
     SafeState,
 )
 from ccy.bsp.protocol.errors import (
-    ImplausibleTemperature,
     ProtocolError,
     UnknownCode,
     UnknownCom,
@@ -69,7 +74,6 @@ __all__ = [
     "FwVersion",
     "GitHash",
     "IdState",
-    "ImplausibleTemperature",
     "Inquiry",
     "Message",
     "ProtocolError",
@@ -86,6 +90,7 @@ __all__ = [
 PT1000_UNUSED = 0x1FFF  # 14-bit raw value: channel not used
 PT1000_MIN_RAW = -2731  # -273.1 °C, the lowest plausible reading
 PT1000_MAX_RAW = PT1000_UNUSED - 1  # 819.0 °C, the largest reading that is not "unused"
+PT1000_IMPLAUSIBLE_RAW = -0x2000  # -819.2 °C, what an implausible channel encodes to
 PT1000_CHANNELS = 4
 
 
@@ -101,19 +106,23 @@ class ChargeState2:
 
 @dataclass(frozen=True, slots=True)
 class ChargeControl2:
-    """Host → MCU every 100 ms: CCSReady. (The vendor description also lists a
-    ControllerReset field in bits 58–59 that safety-link.md does not use; ccy sends 0.)"""
+    """Host → MCU every 100 ms: CCSReady in bits 60–63, nothing else (ra-utils
+    lib/cb_protocol.c ``cb_proto_set_ccs_ready``; the contactor and PWM fields belong to the
+    non-MCS ChargeControl 0x06). So no frame carries "allow power on": withdrawing power on
+    the wire means CCSReady NotReady or EmergencyStop; ccy sends 0 in every other bit."""
 
     ccs_ready: CcsReady = CcsReady.NOT_READY
 
 
 @dataclass(frozen=True, slots=True)
 class Pt1000Channel:
-    """One PT1000 channel: temperature in 0.1 °C steps (None = unused) and two flags."""
+    """One PT1000 channel: temperature in 0.1 °C steps (None = unused or implausible) and
+    two flags; ``implausible`` marks a reading below absolute zero (this channel only)."""
 
     temperature_degC: float | None = None
     charging_stopped: bool = False
     selftest_failed: bool = False
+    implausible: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +142,7 @@ class FwVersion:
     platform: int = PLATFORM_CCY
     application: FirmwareApplication = FirmwareApplication.FIRMWARE
     parameter_block_version: int = 0
+    """16-bit, data bytes 5–6 big-endian."""
 
     @property
     def version(self) -> str:
@@ -200,8 +210,8 @@ def _decode_charge_state(d: int) -> ChargeState2:
     return ChargeState2(
         ce=_code(CE_BY_CODE, d >> 60, "ChargeState2", "CE state"),
         id=_code(ID_BY_CODE, (d >> 56) & 0xF, "ChargeState2", "ID state"),
-        estop=_code(ESTOP_BY_CODE, (d >> 48) & 0xFF, "ChargeState2", "E-stop reason"),
-        safe_state=_code(SAFE_STATE_BY_CODE, (d >> 46) & 0x3, "ChargeState2", "safe state"),
+        estop=ESTOP_BY_CODE.get((d >> 48) & 0xFF, EstopReason.UNKNOWN),
+        safe_state=SAFE_STATE_BY_CODE[(d >> 46) & 0x3],  # every 2-bit code is a member
     )
 
 
@@ -214,22 +224,23 @@ def _decode_pt1000(d: int) -> Pt1000State:
     for index in range(PT1000_CHANNELS):
         word = (d >> (48 - 16 * index)) & 0xFFFF
         raw = word >> 2
-        if raw == PT1000_UNUSED:
-            degC: float | None = None
-        else:
+        degC: float | None = None
+        implausible = False
+        if raw != PT1000_UNUSED:
             if raw & 0x2000:
                 raw -= 0x4000
             if raw < PT1000_MIN_RAW:
-                raise ImplausibleTemperature(index + 1, raw / 10)
-            degC = raw / 10
-        channels.append(Pt1000Channel(degC, bool(word & 1), bool(word & 2)))
+                implausible = True
+            else:
+                degC = raw / 10
+        channels.append(Pt1000Channel(degC, bool(word & 1), bool(word & 2), implausible))
     return Pt1000State(tuple(channels))
 
 
 def _decode_fw_version(d: int) -> FwVersion:
     b = d.to_bytes(8, "big")
     application = _code(APPLICATION_BY_CODE, b[4], "FwVersion", "application type")
-    return FwVersion(b[0], b[1], b[2], b[3], application, b[5])
+    return FwVersion(b[0], b[1], b[2], b[3], application, (d >> 8) & 0xFFFF)
 
 
 def _decode_error_message(d: int) -> ErrorMessage:
@@ -269,7 +280,9 @@ def _field(message: str, field: str, value: int, bits: int) -> int:
 
 
 def _pt1000_word(index: int, ch: Pt1000Channel) -> int:
-    if ch.temperature_degC is None:
+    if ch.implausible:
+        raw = PT1000_IMPLAUSIBLE_RAW & 0x3FFF
+    elif ch.temperature_degC is None:
         raw = PT1000_UNUSED
     else:
         raw = round(ch.temperature_degC * 10)
@@ -309,11 +322,12 @@ def _data(message: Message) -> tuple[Com, int]:
                 ("build", message.build),
                 ("platform", message.platform),
                 ("application", APPLICATION_CODE[message.application]),
-                ("parameter_block_version", message.parameter_block_version),
             )
             data = 0
             for index, (name, value) in enumerate(fields):
                 data |= _field("FwVersion", name, value, 8) << (56 - 8 * index)
+            version = message.parameter_block_version
+            data |= _field("FwVersion", "parameter_block_version", version, 16) << 8
             return Com.FW_VERSION, data
         case GitHash(value):
             return Com.GIT_HASH, _field("GitHash", "value", value, 64)

@@ -6,6 +6,7 @@ Pure (no bus, no service code): ccy units load their config through ``load_confi
 ARCHITECTURE.md "Configuration" and config/manifests/*.yaml.
 """
 
+from ccy.runtime.config.binding import BindingError, field_name, settings_classes
 from ccy.runtime.config.install import Installed, install_config
 from ccy.runtime.config.loader import Config, Section, load_config, validate_bytes, validate_file
 from ccy.runtime.config.manifest import Manifest, Rule, load_manifest, load_manifests
@@ -17,6 +18,7 @@ EX_CONFIG = 78
 
 __all__ = [
     "EX_CONFIG",
+    "BindingError",
     "Config",
     "ConfigError",
     "ConfigProblem",
@@ -26,10 +28,12 @@ __all__ = [
     "ManifestError",
     "Rule",
     "Section",
+    "field_name",
     "install_config",
     "load_config",
     "load_manifest",
     "load_manifests",
+    "settings_classes",
     "validate_bytes",
     "validate_file",
 ]

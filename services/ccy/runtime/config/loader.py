@@ -10,25 +10,39 @@ in one round, and a unit never starts half-configured.
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from ccy.runtime.config.binding import bind_values
 from ccy.runtime.config.manifest import Manifest, load_manifests
 from ccy.runtime.config.problems import ConfigError, ConfigProblem, did_you_mean
 from ccy.runtime.config.source import Document, kind_of, line_of, parse_bytes, read_document
 from ccy.runtime.config.values import INVALID, convert
+from ccy.runtime.paths import Paths
+
+T = TypeVar("T")
 
 
 class Section(Mapping[str, Any]):
-    """One section's effective values (file over defaults); read-only."""
+    """One section's effective values (file over defaults); read-only.
+
+    ``manifest`` and ``file`` (set by the loader) let :meth:`bind` build the unit's settings.
+    """
 
     def __init__(
-        self, name: str, values: Mapping[str, Any], lines: Mapping[str, int] | None = None
+        self,
+        name: str,
+        values: Mapping[str, Any],
+        lines: Mapping[str, int] | None = None,
+        manifest: Manifest | None = None,
+        file: str | None = None,
     ) -> None:
         self.name = name
         self._values = dict(values)
         self.lines: Mapping[str, int] = dict(lines or {})
+        self.manifest = manifest
+        self.file = file
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -45,6 +59,19 @@ class Section(Mapping[str, Any]):
     def from_file(self, key: str) -> bool:
         """Whether ``key`` was set in the file (else it holds its default)."""
         return key in self.lines
+
+    def bind(self, cls: type[T], paths: Paths) -> T:
+        """The section as ``cls``, a frozen dataclass named after the keys (config.binding).
+
+        BindingError (a TypeError) when ``cls`` does not match the manifest; ConfigError at
+        the value's file:line when a value is outside its field's StrEnum.
+        """
+        if self.manifest is None:
+            raise TypeError(
+                f"section {self.name!r} has no manifest: build it with load_config or "
+                "Config.defaults to bind it"
+            )
+        return bind_values(cls, self.manifest, self._values, paths, self.lines, self.file)
 
     def __repr__(self) -> str:
         return f"Section({self.name!r}, {self._values!r})"
@@ -71,7 +98,7 @@ class Config:
     def defaults(cls, manifests: Mapping[str, Manifest] | None = None) -> "Config":
         """The configuration of an empty file: every key at its manifest default."""
         chosen = load_manifests() if manifests is None else manifests
-        sections = {name: Section(name, m.defaults()) for name, m in chosen.items()}
+        sections = {name: Section(name, m.defaults(), manifest=m) for name, m in chosen.items()}
         return cls(None, chosen, sections)
 
 
@@ -156,13 +183,15 @@ def check_document(doc: Document, manifests: Mapping[str, Manifest]) -> Config |
             doc.problem(node, name, problem)
             continue
         values, lines = _check_section(doc, manifest, node, name)
-        sections[name] = Section(name, {**manifest.defaults(), **values}, lines)
+        sections[name] = Section(
+            name, {**manifest.defaults(), **values}, lines, manifest=manifest, file=doc.file
+        )
         in_file.append(name)
     if doc.problems:
         doc.problems.sort(key=lambda p: p.line)
         return None
     for name, manifest in manifests.items():
-        sections.setdefault(name, Section(name, manifest.defaults()))
+        sections.setdefault(name, Section(name, manifest.defaults(), manifest=manifest))
     return Config(doc.file, manifests, sections, tuple(in_file))
 
 

@@ -70,7 +70,9 @@ class KeySpec:
     def bounds_text(self) -> str:
         """The bounds in words, for ``ccyctl config keys``; "" when unbounded."""
         parts: list[str] = []
-        if self.minimum is not None and self.maximum is not None:
+        if self.minimum is not None and self.minimum == self.maximum:
+            parts.append(f"fixed at {self.minimum}")
+        elif self.minimum is not None and self.maximum is not None:
             parts.append(f"{self.minimum}..{self.maximum}")
         elif self.minimum is not None:
             parts.append(f">= {self.minimum}")
@@ -133,6 +135,9 @@ def _check_number(spec: KeySpec, node: Node) -> tuple[Any, list[Issue]]:
     number = _number(spec, node)
     if isinstance(number, str):
         return INVALID, [(node, number)]
+    if spec.minimum is not None and spec.minimum == spec.maximum and number != spec.minimum:
+        fixed = spec.with_unit(spec.minimum)
+        return INVALID, [(node, f"{number} is not allowed: the value is fixed at {fixed}")]
     if spec.minimum is not None and number < spec.minimum:
         return INVALID, [(node, f"{number} is below the minimum {spec.with_unit(spec.minimum)}")]
     if spec.maximum is not None and number > spec.maximum:

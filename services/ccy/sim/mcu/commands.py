@@ -15,7 +15,12 @@ temp            channel: 1..4, degC: number | null (unused)     PT1000 reading
 selftest_fail   channel: 1..4, failed: bool                     PT1000 self-test flag
 error           module: name|number, reason: int, active: bool  ErrorMessage on change
                 (additional1, additional2: int, optional)
-firmware        version: "M.m.b" and/or git_hash: hex|int       FwVersion / GitHash answers
+firmware        version: "M.m.b", git_hash: hex|int,            FwVersion / GitHash answers
+                parameter_version: 0..65535 (any of them)
+estop_confirm   delay_ms: number, or never: true                how the MCU confirms a host
+                                                                CCSReady=EmergencyStop
+host_timeout    ms: number (100..60000)                         the MCU's ComTimeout (assumed)
+reset_min_pulse ms: number (0..1000)                            shorter reset pulses are no reset
 silence         seconds: number (0 ends it)                     MCU sends nothing
 corrupt         kind: garbage|bad_crc|truncated, count: int     next frames corrupted
 raw_frame       com: int, data: int                             one arbitrary (valid-CRC)
@@ -28,10 +33,10 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any, TypeVar
 
-from ccy.bsp.protocol.frame import Frame, encode_frame
-from ccy.bsp.protocol.messages import CeState, EstopReason
+from ccy.sim.mcu.messages import CeState, EstopReason
 from ccy.sim.mcu.model import McuModel, ScenarioError, module_number
 from ccy.sim.mcu.server import CorruptKind, McuSimulator
+from ccy.sim.mcu.wire import RawFrame
 
 Reply = dict[str, Any]
 E = TypeVar("E", bound=Enum)
@@ -85,6 +90,9 @@ class CommandHandler:
             "silence": self._silence,
             "corrupt": self._corrupt,
             "raw_frame": self._raw_frame,
+            "estop_confirm": self._estop_confirm,
+            "host_timeout": self._host_timeout,
+            "reset_min_pulse": self._reset_min_pulse,
             "status": self._status,
         }
 
@@ -147,9 +155,26 @@ class CommandHandler:
     def _firmware(self, c: dict[str, Any]) -> Reply:
         version = _arg(c, "version", str) if "version" in c else None
         git_hash = _git_hash(c["git_hash"]) if "git_hash" in c else None
-        if version is None and git_hash is None:
-            raise ScenarioError("give 'version' and/or 'git_hash'")
-        self.model.set_firmware(version, git_hash)
+        parameter = _arg(c, "parameter_version", int) if "parameter_version" in c else None
+        if version is None and git_hash is None and parameter is None:
+            raise ScenarioError("give 'version', 'git_hash' and/or 'parameter_version'")
+        self.model.set_firmware(version, git_hash, parameter)
+        return {}
+
+    def _estop_confirm(self, c: dict[str, Any]) -> Reply:
+        never = _arg(c, "never", bool) if "never" in c else False
+        if never == ("delay_ms" in c):
+            raise ScenarioError("give either 'delay_ms' or 'never': true")
+        delay_ms = None if never else float(_arg(c, "delay_ms", (int, float)))
+        self.model.set_estop_confirmation(None if delay_ms is None else delay_ms / 1000)
+        return {}
+
+    def _host_timeout(self, c: dict[str, Any]) -> Reply:
+        self.model.set_host_timeout(float(_arg(c, "ms", (int, float))) / 1000)
+        return {}
+
+    def _reset_min_pulse(self, c: dict[str, Any]) -> Reply:
+        self.model.set_reset_min_pulse(float(_arg(c, "ms", (int, float))) / 1000)
         return {}
 
     def _silence(self, c: dict[str, Any]) -> Reply:
@@ -165,10 +190,10 @@ class CommandHandler:
     def _raw_frame(self, c: dict[str, Any]) -> Reply:
         com, data = _arg(c, "com", int), _arg(c, "data", int)
         try:
-            frame = Frame(com, data)
+            frame = RawFrame(com, data)
         except ValueError as exc:
             raise ScenarioError(str(exc)) from None
-        self.sim.send_raw(encode_frame(frame))
+        self.sim.send_raw(frame.to_bytes())
         return {}
 
     def _status(self, _: dict[str, Any]) -> Reply:

@@ -4,7 +4,9 @@
 ccy-bsp's "file" reset driver writes "0" (reset asserted, active low) and then "1" (released)
 to a path, each with its own non-blocking open. The simulator creates a FIFO at that path and
 keeps it open read-write, so a writer always finds a reader (no ENXIO) and the reader never
-sees end-of-file; every line is handled, so even a 5 ms pulse is never missed.
+sees end-of-file; every line is handled, so even a 5 ms pulse is never missed. The levels are
+time-stamped when read (run.reset_line_handler) so that the model can refuse a pulse that is
+too short to reset the MCU.
 """
 
 import asyncio

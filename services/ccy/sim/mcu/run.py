@@ -3,11 +3,12 @@
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from ccy.sim.mcu.commands import CommandHandler
 from ccy.sim.mcu.control import ControlServer
-from ccy.sim.mcu.model import McuModel
+from ccy.sim.mcu.model import McuModel, ResetOutcome
 from ccy.sim.mcu.reset_fifo import ResetFifo
 from ccy.sim.mcu.server import McuSimulator
 
@@ -17,26 +18,20 @@ async def run_mcu_simulator(
     reset_fifo: Path,
     control_socket: Path,
     ready: asyncio.Event | None = None,
+    model: McuModel | None = None,
 ) -> None:
     """Serve until cancelled; ``ready`` is set once the link, FIFO and socket exist.
 
-    On cancellation everything it created is removed again (symlink, FIFO, socket).
+    ``model`` carries the checks' settings (host timeout, E-stop confirmation, minimum reset
+    pulse); a default McuModel otherwise. On cancellation everything it created is removed
+    again (symlink, FIFO, socket).
     """
     log = logging.getLogger("ccy.sim.mcu")
-    model = McuModel()
+    model = model if model is not None else McuModel()
     sim = McuSimulator(model, log)
     slave = sim.open()
     sim.link(tty_link)
-
-    def on_level(released: bool) -> None:
-        if released:
-            log.info("reset line released: the MCU answers after 300 ms")
-            model.release_reset(sim.clock())
-        else:
-            log.info("reset line asserted: the MCU is held in reset")
-            model.hold_reset()
-
-    fifo = ResetFifo(reset_fifo, on_level, log)
+    fifo = ResetFifo(reset_fifo, reset_line_handler(model, sim.clock, log), log)
     control = ControlServer(control_socket, CommandHandler(sim), log)
     try:
         fifo.open()
@@ -56,3 +51,29 @@ async def run_mcu_simulator(
         await control.stop()
         await sim.stop()
         fifo.close()
+
+
+def reset_line_handler(
+    model: McuModel, clock: Callable[[], float], log: logging.Logger
+) -> Callable[[bool], None]:
+    """The FIFO's level callback: time-stamps each level so the model can check the pulse."""
+
+    def on_level(released: bool) -> None:
+        now = clock()
+        if not released:
+            log.info("reset line asserted: the MCU is held in reset")
+            model.hold_reset(now)
+            return
+        outcome = model.release_reset(now)
+        if outcome is ResetOutcome.RESET:
+            log.info("reset line released: the MCU answers after 300 ms")
+        elif outcome is ResetOutcome.SHORT_PULSE:
+            log.warning(
+                "reset pulse shorter than %.1f ms ignored: not a reset (%d so far)",
+                model.reset_min_pulse_s * 1000,
+                model.short_reset_pulses,
+            )
+        else:
+            log.warning("reset line released while not held: ignored")
+
+    return on_level

@@ -10,6 +10,9 @@ link silence for N seconds, and corrupted frames (garbage bursts, bad CRC, trunc
 The simulator keeps its own descriptor of the slave open, so the master never sees a hang-up
 while no host is attached; frames the host does not read pile up in the pty, and when its
 buffer is full the simulator discards that backlog (tcflush) rather than block.
+
+Frames are cut and packed by the simulator's own codec (wire.py, messages.py), never by
+ccy-bsp's, so the bus tests cross-check the two.
 """
 
 import asyncio
@@ -25,9 +28,9 @@ from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
-from ccy.bsp.protocol.frame import FRAME_LEN, FrameParser, encode_frame
-from ccy.bsp.protocol.messages import ChargeControl2, Message, ProtocolError, decode, encode
+from ccy.sim.mcu.messages import Message, WireError, parse
 from ccy.sim.mcu.model import McuModel, ScenarioError
+from ccy.sim.mcu.wire import FRAME_LEN, FrameReader
 
 PERIOD_S = 0.1  # ChargeState2 / PT1000State period (safety-link.md)
 READ_SIZE = 4096
@@ -63,7 +66,7 @@ class McuSimulator:
         self.slave_path: Path | None = None
         self.silent_until = float("-inf")
         self._corrupt: list[CorruptKind] = []
-        self._parser = FrameParser()
+        self._reader = FrameReader()
         self._master = -1
         self._slave = -1
         self._link: Path | None = None
@@ -141,25 +144,24 @@ class McuSimulator:
             self.log.debug("pty read: %s", exc)
             return
         now = self.clock()
-        for frame in self._parser.feed(chunk):
-            if not self.model.talking(now):
-                self.stats["frames_ignored"] += 1
-                continue
+        for frame in self._reader.feed(chunk):
             try:
-                message = decode(frame)
-                answers = self.model.on_message(message)
-                if isinstance(message, ChargeControl2):
-                    self.model.note_host_frame(self.clock())
-            except (ProtocolError, ScenarioError) as exc:
+                message = parse(frame)
+                ignored_before = self.model.frames_before_ready
+                answers = self.model.on_message(message, now)
+            except (WireError, ScenarioError) as exc:
                 self.stats["bad_host_frames"] += 1
                 self.log.warning("host frame COM 0x%02X rejected: %s", frame.com, exc)
+                continue
+            if self.model.frames_before_ready != ignored_before:
+                self.stats["frames_ignored"] += 1
                 continue
             self.stats["host_frames"] += 1
             if not self.silent():
                 for answer in answers:
                     self._send(answer)
-        for fault, count in self._parser.take_faults().items():
-            self.stats[fault] += count
+        self.stats.update(self._reader.counts)
+        self._reader.counts.clear()
 
     # ------------------------------------------------------------------ MCU → host
     async def _periodic(self) -> None:
@@ -171,10 +173,11 @@ class McuSimulator:
 
     def tick(self) -> None:
         """One 100 ms cycle: send the periodic frames if the MCU is talking and not silenced."""
-        if not self.model.talking(self.clock()) or self.silent():
+        now = self.clock()
+        if not self.model.talking(now) or self.silent():
             return
-        self.model.check_host(self.clock())
-        for message in self.model.periodic():
+        self.model.check_host(now)
+        for message in self.model.periodic(now):
             self._send(message)
 
     def send_raw(self, data: bytes) -> None:
@@ -185,7 +188,7 @@ class McuSimulator:
         self.stats["raw_frames_sent"] += 1
 
     def _send(self, message: Message) -> None:
-        data = encode_frame(encode(message))
+        data = message.frame().to_bytes()
         if self._corrupt:
             data = self._apply(self._corrupt.pop(0), data)
         self._write(data)

@@ -7,7 +7,7 @@ needs device-mapper, image.md), and the U-Boot environment is an image file made
 ``mkenvimage`` with two redundant copies, as on the board. RAUC 1.8's uboot backend runs
 ``fw_printenv``/``fw_setenv`` from PATH with no way to name their config file, so the sandbox
 puts two one-line wrappers adding ``-c <sandbox fw_env.config>`` first on PATH. RAUC runs on a
-private system-type bus (:class:`ccy.sim.bus_daemon.PrivateBus`) with ``--override-boot-slot``.
+private system-type bus (:class:`ccy.testing.bus_daemon.PrivateBus`) with ``--override-boot-slot``.
 """
 
 import configparser
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from ccy.sim.bus_daemon import ADDRESS_ENV, PrivateBus
+from ccy.testing.bus_daemon import ADDRESS_ENV, PrivateBus
 
 ENV_SIZE = 0x4000
 """Size of one environment copy (meta-ccy fw_env.config: two 16 KiB areas)."""

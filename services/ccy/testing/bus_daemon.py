@@ -79,6 +79,9 @@ def user_policy(user: str, own_prefix: str = "org.ccy.", send_prefix: str = "org
         f'  <policy user="{u}">\n'
         f'    <allow own_prefix="{escape(own_prefix.rstrip("."))}"/>\n'
         f'    <allow send_destination_prefix="{escape(send_prefix.rstrip("."))}"/>\n'
+        # The unit policies deny receive_sender to everyone outside their roles; the sandbox
+        # user stands in for the unit users and operators, who receive the units' signals.
+        '    <allow receive_type="signal"/>\n'
         "  </policy>\n"
     )
 

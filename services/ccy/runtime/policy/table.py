@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Who may call what on the bus: the one table every ccy unit's policy file is made from.
+
+contracts.md ("The policy is least privilege, per method") in rows. A unit calls only along
+the arrows (ccy-v2g → ccy-evse → ccy-bsp, ccy-v2g → ccy-auth → ccy-evse, ccy-evse →
+PowerStage1, ccy-profinet → Bsp1.Identify); against an arrow it only watches, which every
+unit user may (:data:`~ccy.runtime.policy.model.READS` and signals).
+
+Bus names, owners and interface names come from each unit's contract module; a row exists
+only once that unit's contract does. Still to come, as contracts.md gives them:
+
+- org.ccy.Evse (ccy.evse.contract): ccy-v2g the session methods of Evse1; ccy-auth
+  Evse1.Authorize, Deauthorize, StopTransaction, SetReservation;
+- org.ccy.Auth (ccy.auth.contract): ccy-v2g Auth1.ProvideToken;
+- org.ccy.V2g: no unit calls it (operators and readers only);
+- org.ccy.Profinet gains Profinet1 (ccy-profinet's own issue): no unit calls it.
+
+This module is the one place in ccy.runtime that names the units, as the stack table does.
+"""
+
+from ccy.bsp import contract as bsp
+from ccy.profinet import contract as profinet
+from ccy.runtime.policy.model import BusPolicy, Member
+
+UNIT_USERS: tuple[str, ...] = ("ccy-bsp", "ccy-evse", "ccy-v2g", "ccy-profinet", "ccy-auth")
+"""The static users of the five units (services/systemd/sysusers.d/ccy.conf, group ccy-unit).
+Every one may read every ccy name; what else it may call is its row below."""
+
+POLICIES: tuple[BusPolicy, ...] = (
+    BusPolicy(
+        bsp.CONTRACT,
+        calls={
+            # ccy-evse drives the port: enable it, tell the MCU HLC is ready, allow power on.
+            "ccy-evse": (
+                Member(bsp.IFACE, "Enable"),
+                Member(bsp.IFACE, "SetCcsReady"),
+                Member(bsp.IFACE, "AllowPowerOn"),
+            ),
+            # ccy-profinet's one call: blink the status LED on the PLC's DCP Signal. Bsp1 does
+            # not declare Identify yet; the rule grants nothing until it does.
+            "ccy-profinet": (Member(bsp.IFACE, "Identify", planned=True),),
+            # ccy-v2g and ccy-auth: nothing on Bsp1 (reads and signals only).
+        },
+    ),
+    BusPolicy(
+        profinet.CONTRACT,
+        calls={
+            # ccy-evse alone drives the power stage (contracts.md: ccy-evse -> PowerStage1):
+            # mode, setpoints (the lease) and the insulation monitor's self-test.
+            "ccy-evse": tuple(Member(profinet.IFACE, m) for m in profinet.Method),
+        },
+    ),
+)
