@@ -4,7 +4,8 @@
 When the first byte is even the rest is the file as is (syntax, encoding, structure). When it
 is odd the rest builds a ``bsp:`` section from the shipped manifest's key names (some with
 typos) and fuzzed one-line values, so the type, bound and rule checks are reached. Every input
-must give either problems or a Config whose sections hold every declared key.
+must give either problems or a Config whose sections hold every declared key and bind to
+every unit's settings class (Section.bind) without an error.
 
     python tests/fuzz/fuzz_config.py -atheris_runs=100000
 """
@@ -14,11 +15,14 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from ccy.runtime.config import ConfigProblem, load_manifests
+    from ccy.runtime.config import ConfigProblem, load_manifests, settings_classes
     from ccy.runtime.config.loader import check_document
     from ccy.runtime.config.source import parse_bytes
+    from ccy.runtime.paths import Paths
 
 MANIFESTS = load_manifests()
+SETTINGS = settings_classes()
+ROOT = Paths.from_root("/fuzz-root")
 NAMES = [*MANIFESTS["bsp"].keys, "serial_baud", "led_status", "Serial_Port"]
 
 
@@ -47,6 +51,8 @@ def test_one_input(data: bytes) -> None:
         for name, manifest in MANIFESTS.items():
             if set(config.section(name)) != set(manifest.keys):
                 raise AssertionError(f"section {name} lacks keys")
+        for cls in SETTINGS:
+            config.section(cls.SECTION).bind(cls, ROOT)  # a valid config always binds
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ CABLE_CHECK_JSON = (
     '{"DC_CableCheckReq":{"Header":{"SessionID":"3D4CBF93374ED89B","TimeStamp":1725456327}}}'
 )
 TRANSCRIPT = (
-    Path(__file__).resolve().parents[3]
-    / "shared/vectors/iso15118-20/josev_evcc_vs_josev_secc_dc20_transcript.txt"
+    Path(__file__).resolve().parents[1]
+    / "data/vectors/iso15118-20/josev_evcc_vs_josev_secc_dc20_transcript.txt"
 )
 JOSEV_NS = {"SAP": "sap", "ISO_V20_COMMON_MSG": "cm", "ISO_V20_DC": "dc", "ISO_V20_AC": "ac"}
 
@@ -32,11 +32,28 @@ def test_decode_and_encode(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_single_failure_names_the_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["exi", "decode", "--ns", "dc", CABLE_CHECK[:10]]) == 1
-    assert capsys.readouterr().err.startswith("ERROR TruncatedStream: ")
-    assert main(["exi", "encode", "--ns", "dc", "{"]) == 1
-    assert capsys.readouterr().err.startswith("ERROR BadInput: ")
-    assert main(["exi", "decode", CABLE_CHECK]) == 2
+    assert main(["exi", "decode", "--ns", "dc", CABLE_CHECK[:4]]) == 65
+    err = capsys.readouterr().err
+    assert err.startswith("ccyctl: exi decode --ns dc: TruncatedStream: ")
+    assert err.endswith(" (give one whole EXI document, as hex, of the namespace named by --ns)\n")
+    assert main(["exi", "encode", "--ns", "dc", "{"]) == 65
+    assert capsys.readouterr().err.startswith("ccyctl: exi encode --ns dc: BadInput: ")
+    assert main(["exi", "decode", CABLE_CHECK]) == 64
+    assert capsys.readouterr().err == (
+        "ccyctl: exi decode: no input "
+        "(give --ns NS and the input, or --batch: see 'ccyctl exi decode --help')\n"
+    )
+
+
+def test_a_wrong_namespace_names_the_one_that_decodes(capsys: pytest.CaptureFixture[str]) -> None:
+    # A DC message read with the AC grammars fails; it decodes with --ns dc.
+    assert main(["exi", "decode", "--ns", "ac", CABLE_CHECK]) == 65
+    err = capsys.readouterr().err
+    assert err.startswith("ccyctl: exi decode --ns ac: SecondLevelEvent: ")
+    assert err.endswith(" (the namespace may be wrong: it decodes with --ns dc)\n")
+    # A stream that no namespace decodes gets no such hint.
+    assert main(["exi", "decode", "--ns", "ac", CABLE_CHECK[:4]]) == 65
+    assert "namespace may be wrong" not in capsys.readouterr().err
 
 
 def test_batch_lines() -> None:
@@ -44,17 +61,35 @@ def test_batch_lines() -> None:
         f"dc {CABLE_CHECK}\n\nsap {CABLE_CHECK}\nwpt 80\ndc 8\ndc {CABLE_CHECK}00\n"
     )
     out = io.StringIO()
-    assert run_batch("decode", lines, out) == 1
+    assert run_batch("decode", lines, out) == (5, 4)
     result = out.getvalue().splitlines()
     assert result[0] == CABLE_CHECK_JSON
-    assert result[1].startswith("ERROR ")
+    assert result[1].startswith("ERROR SecondLevelEvent: ")
+    assert result[1].endswith(" (the namespace may be wrong: it decodes with --ns dc)")
     assert result[2].startswith("ERROR BadInput: unknown EXI namespace")
     assert result[3].startswith("ERROR BadInput: input is not hexadecimal")
     assert result[4].startswith("ERROR TrailingData: ")
     assert len(result) == 5
     out = io.StringIO()
-    assert run_batch("encode", io.StringIO(f"dc {CABLE_CHECK_JSON}\n"), out) == 0
+    assert run_batch("encode", io.StringIO(f"dc {CABLE_CHECK_JSON}\n"), out) == (1, 0)
     assert out.getvalue() == CABLE_CHECK + "\n"
+
+
+def test_batch_with_a_failed_line_exits_non_zero_and_says_how_many() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ccy.ctl.main", "exi", "decode", "--batch"],
+        input=f"dc {CABLE_CHECK}\ndc 8\ndc {CABLE_CHECK}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 65
+    assert done.stdout.splitlines()[1].startswith("ERROR BadInput: ")
+    assert len(done.stdout.splitlines()) == 3
+    assert done.stderr == (
+        "ccyctl: exi decode: 1 of 3 lines failed (see the ERROR lines in their place on stdout)\n"
+    )
 
 
 def test_whole_transcript_in_one_process() -> None:
