@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The EXIficient reference codec (Apache-2.0) as a TEST PEER for the EXI oracle tests and
-# benchmarks/bench_exi_vs_exificient.py (design/v2g.md, "Josev as a peer"): the jar shipped
+# benchmarks/bench_exi.py (design/v2g.md, "Josev as a peer"): the jar shipped
 # inside the pinned `iso15118` wheel from PyPI, run with the machine's Java through py4j.
 # Never a runtime dependency, never committed (.cache/ is git-ignored).
 # The unmodified ISO XSDs from the same wheel go to schemas/ (flat, so the imports resolve):

@@ -6,8 +6,9 @@ position inside the input, and whatever decodes re-encodes to a stream that deco
 same JSON view.
 
 Unless a corpus folder is named on the command line, the run uses
-``.cache/fuzz/exi_<ns>/``, seeded with the vectors (tests/data/vectors) of that namespace, so mutations
-start from real messages and reach the deep grammar states at once.
+``.cache/fuzz/exi_<ns>/``, seeded with the vectors of that namespace (tests/data/vectors,
+read through ccy.testing.vectors), so mutations start from real messages and reach the deep
+grammar states at once.
 """
 
 import hashlib
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import atheris
 
+from ccy.testing.vectors import all_vectors
+
 TOP = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(TOP / "tests" / "v2g"))
-from oracle_vectors import all_vectors  # noqa: E402
 
 with atheris.instrument_imports():
     from ccy.v2g.exi import ExiError, Namespace, codec, decode, encode

@@ -4,8 +4,8 @@
 The service runs with the product system.conf (meta-ccy), rewritten only where this machine
 differs (ccy.testing.rauc_sandbox), the U-Boot backend on a redundant environment image, on a
 private system-type bus. The round trip checks the slot's bytes, BOOT_ORDER, BOOT_B_LEFT and
-mark-good after a simulated reboot into B; each bad input gets its own test: a clear message, and slot A
-(booted) as well as the boot order stay as they were.
+mark-good after a simulated reboot into B; each bad input gets its own test: a clear message,
+and slot A (booted) as well as the boot order stay as they were.
 """
 
 import asyncio

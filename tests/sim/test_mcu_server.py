@@ -3,6 +3,7 @@
 
 import asyncio
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -142,7 +143,17 @@ def test_reset_pulse_through_the_fifo_is_checked(tmp_path: Path) -> None:
                 # The first frames after a reset are init ones or, once ChargeControl2 came, A.
                 assert m.ce in (CeState.UNKNOWN, CeState.A)
                 fifo.feed_line(b"garbage")
-                assert fifo.bad_lines == 1
+                fifo.feed_line(b"0 nan")
+                assert fifo.bad_lines == 2
+                # ccy-bsp stamps each level with its monotonic time: a 5 ms pulse read late,
+                # both levels in one read, is still a reset; a stamped 0.2 ms pulse is not.
+                now = time.monotonic()
+                _write(fifo_path, f"0 {now - 0.0052:.6f}\n1 {now - 0.0002:.6f}\n".encode())
+                await _until(lambda: model.resets == 2, "a stamped reset")
+                now = time.monotonic()
+                _write(fifo_path, f"0 {now - 0.0004:.6f}\n1 {now - 0.0002:.6f}\n".encode())
+                await _until(lambda: model.short_reset_pulses == 2, "a stamped short pulse")
+                assert model.resets == 2
             finally:
                 fifo.close()
             assert not fifo_path.exists()

@@ -4,6 +4,7 @@
 import asyncio
 import logging
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -44,15 +45,30 @@ def test_missing_led_is_logged_once_and_harmless(
     assert len([r for r in caplog.records if "cannot be driven" in r.message]) == 1
 
 
-def test_reset_pulse_on_a_fifo_is_seen_as_two_lines(tmp_path: Path) -> None:
+def test_reset_pulse_on_a_fifo_is_two_time_stamped_lines(tmp_path: Path) -> None:
     fifo = tmp_path / "reset"
     os.mkfifo(fifo)
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     try:
+        before = time.monotonic()
         asyncio.run(FileResetLine(fifo).pulse(0.005))
-        assert os.read(reader, 64) == b"0\n1\n"
+        after = time.monotonic()
+        (low, t_low), (high, t_high) = (
+            line.split() for line in os.read(reader, 128).decode().splitlines()
+        )
     finally:
         os.close(reader)
+    assert (low, high) == ("0", "1")
+    # The writer's own monotonic times: the simulator measures the width it really held.
+    assert before <= float(t_low) <= float(t_high) <= after
+    assert float(t_high) - float(t_low) >= 0.005
+
+
+def test_reset_pulse_on_a_plain_file_writes_bare_levels(tmp_path: Path) -> None:
+    value = tmp_path / "value"  # a sysfs GPIO value file takes "0" and "1" only
+    value.write_text("1\n")
+    asyncio.run(FileResetLine(value).pulse(0.001))
+    assert value.read_text() == "1\n"
 
 
 def test_reset_fifo_without_reader_is_a_named_error(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Fixtures for the v2g tests: one EXIficient JVM for the whole session (oracle.py).
+"""Fixtures for the v2g tests: one EXIficient JVM for the whole session (ccy.testing.exi_oracle).
 
 The oracle needs a Java runtime and the jar that .ci/setup.d/exificient.sh extracts; when either
 is missing, the tests that use it are skipped with that stated reason.
@@ -8,7 +8,8 @@ is missing, the tests that use it are skipped with that stated reason.
 from collections.abc import Iterator
 
 import pytest
-from oracle import Exificient, missing_condition
+
+from ccy.testing.exi_oracle import Exificient, missing_condition
 
 
 @pytest.fixture(scope="session")

@@ -3,59 +3,40 @@
 its bytes (tests/data/vectors/README.md): the libiso15118 set, the Josev session transcript in
 both directions, and the V2GTP frames of the same session as they crossed the wire."""
 
-import json
 from pathlib import Path
 
 import pytest
 
+from ccy.testing import vectors
+from ccy.testing.vectors import Vector
 from ccy.v2g.exi import Namespace, decode, encode
 
-VECTORS = Path(__file__).resolve().parents[1] / "data" / "vectors" / "iso15118-20"
-JOSEV_NS = {"SAP": "sap", "ISO_V20_COMMON_MSG": "cm", "ISO_V20_DC": "dc", "ISO_V20_AC": "ac"}
 PAYLOAD_NS = {0x8001: "sap", 0x8002: "cm", 0x8003: "ac", 0x8004: "dc"}
-
-
-def libiso_vectors() -> list[tuple[str, str, str, dict[str, object]]]:
-    """(id, namespace key, hex, JSON view) per line of libiso15118-tests.txt."""
-    cases = []
-    for line in (VECTORS / "libiso15118-tests.txt").read_text().splitlines():
-        hex_text, rest = line.split(" ", 1)
-        source, ns, _length, _reenc, view = rest.split(" | ", 4)
-        cases.append((source, ns.strip().lower(), hex_text, json.loads(view)))
-    return cases
-
-
-def josev_vectors() -> list[tuple[str, str, str, dict[str, object]]]:
-    """(id, namespace key, hex, JSON view) per message of the Josev transcript."""
-    lines = (VECTORS / "josev_evcc_vs_josev_secc_dc20_transcript.txt").read_text().splitlines()
-    cases = []
-    for number, line in enumerate(lines):
-        if line.startswith(("EV->", "<-SE")):
-            direction, ns, hex_text = line.split()
-            view = json.loads(lines[number + 1])
-            key = JOSEV_NS[ns.split(".", 1)[1]]
-            cases.append(
-                (f"josev:{number + 1}:{direction}:{next(iter(view))}", key, hex_text, view)
-            )
-    return cases
-
-
-ALL = libiso_vectors() + josev_vectors()
+ALL = vectors.all_vectors()
 
 
 def test_vector_sets_are_complete() -> None:
-    assert len(libiso_vectors()) == 43
-    josev = josev_vectors()
+    assert len(vectors.libiso15118()) == 43
+    josev = vectors.josev_transcript()
     assert len(josev) == 68
-    assert {c[0].split(":")[2] for c in josev} == {"EV->", "<-SE"}
-    assert {c[1] for c in ALL} == {"sap", "cm", "dc", "ac"}
+    assert {v.ident.split(":")[2] for v in josev} == {"EV->", "<-SE"}
+    assert {v.ns for v in ALL} == {"SAP", "CM", "DC", "AC"}
 
 
-@pytest.mark.parametrize(("ns", "hex_text", "view"), [c[1:] for c in ALL], ids=[c[0] for c in ALL])
-def test_vector_round_trip(ns: str, hex_text: str, view: dict[str, object]) -> None:
-    namespace = Namespace.from_key(ns)
-    assert decode(namespace, bytes.fromhex(hex_text)) == view
-    assert encode(namespace, view).hex() == hex_text
+@pytest.mark.parametrize("vector", ALL, ids=[v.ident for v in ALL])
+def test_vector_round_trip(vector: Vector) -> None:
+    namespace = Namespace.from_key(vector.ns)
+    assert decode(namespace, vector.data) == vector.view
+    assert encode(namespace, vector.view) == vector.data
+
+
+def test_missing_vectors_name_the_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Outside a checkout (the -testing package installed elsewhere) the error says where
+    the vectors were looked for and why."""
+    absent = tmp_path / "tests" / "data" / "vectors" / "iso15118-20"
+    monkeypatch.setattr(vectors, "VECTORS", absent)
+    with pytest.raises(vectors.VectorsMissing, match=str(absent)):
+        vectors.all_vectors()
 
 
 def test_worked_example_from_design_note() -> None:
@@ -70,7 +51,7 @@ def test_worked_example_from_design_note() -> None:
 def test_wire_frames_decode_and_reencode() -> None:
     """V2GTP frames (01 FE, payload type, length): the payload type picks the grammar."""
     count = 0
-    for line in (VECTORS / "josev_dc20_wire_v2gtp_sdp.txt").read_text().splitlines():
+    for line in vectors.wire_lines():
         if " TCP " not in line:
             continue
         frame = bytes.fromhex(line.split()[-1])

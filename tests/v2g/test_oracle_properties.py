@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from oracle import Exificient
 from oracle_messages import CASES
 from xsd_strategies import message
 
+from ccy.testing.exi_oracle import Exificient
 from ccy.v2g.exi import Namespace, OversizeStream, decode, encode
 from ccy.v2g.exi.codec import MAX_STREAM_BYTES
 

@@ -15,11 +15,11 @@ encoders bend the schema; each case pinned against the live jar.
 from typing import Any
 
 import pytest
-from oracle import Exificient
 from test_exi_empty_content import DOC as EMPTY_EVCCID
 from test_exi_empty_content import EXIFICIENT as EMPTY_EVCCID_THEIRS
 from test_exi_hostile import price_levels
 
+from ccy.testing.exi_oracle import Exificient
 from ccy.v2g.exi import Namespace, ValueOutOfRange, decode, encode
 
 NO_SCHEMA = {"supportedAppProtocolRes": {"ResponseCode": "Failed_NoNegotiation"}}

@@ -3,8 +3,9 @@
 re-encodes to its bytes (tests/data/vectors/README.md), and its errors name what failed."""
 
 import pytest
-from oracle import Exificient, OracleError
-from oracle_vectors import Vector, all_vectors
+
+from ccy.testing.exi_oracle import Exificient, OracleError
+from ccy.testing.vectors import Vector, all_vectors
 
 VECTORS = all_vectors()
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from oracle import Exificient
 from oracle_messages import CASES
 from test_oracle_properties import SETTINGS, check_our_decode
 from xmldsig_strategies import as_exificient, signature, signed
 from xsd_strategies import message
 
+from ccy.testing.exi_oracle import Exificient
 from ccy.v2g.exi import Namespace, decode, encode
 
 HEADED = [(ns, name) for ns, name in CASES if ns != "SAP"]

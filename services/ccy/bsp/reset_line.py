@@ -13,6 +13,8 @@ After release the MCU accepts frames only after startup_wait_ms (300 ms, safety-
 
 import asyncio
 import os
+import stat
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,6 +28,13 @@ class ResetLine(Protocol):
 
 
 class FileResetLine:
+    """Writes "0" then "1" to a file: a sysfs GPIO value file, or the MCU simulator's FIFO.
+
+    To a FIFO each level also carries the CLOCK_MONOTONIC time it was set ("0 12.345678"): the
+    simulator reads the FIFO when its loop gets to it, which under load can be milliseconds
+    late, so only the writer's own time stamps tell the pulse width it really held.
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
 
@@ -35,6 +44,8 @@ class FileResetLine:
         except OSError as exc:
             raise ResetLineError(f"reset line {self.path}: {exc.strerror}") from exc
         try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                value = value.rstrip(b"\n") + f" {time.monotonic():.6f}\n".encode()
             os.write(fd, value)
         except OSError as exc:
             raise ResetLineError(f"reset line {self.path}: {exc.strerror}") from exc

@@ -4,13 +4,16 @@
 ccy-bsp's "file" reset driver writes "0" (reset asserted, active low) and then "1" (released)
 to a path, each with its own non-blocking open. The simulator creates a FIFO at that path and
 keeps it open read-write, so a writer always finds a reader (no ENXIO) and the reader never
-sees end-of-file; every line is handled, so even a 5 ms pulse is never missed. The levels are
-time-stamped when read (run.reset_line_handler) so that the model can refuse a pulse that is
-too short to reset the MCU.
+sees end-of-file; every line is handled, so even a 5 ms pulse is never missed. A line may
+carry the writer's CLOCK_MONOTONIC time of the level ("0 12.345678", as ccy-bsp writes to a
+FIFO): the loop reads the FIFO late under load, sometimes both levels at once, so the
+writer's time stamps are the pulse width; a bare "0"/"1" is time-stamped when read
+(run.reset_line_handler). The model refuses a pulse too short to reset the MCU.
 """
 
 import asyncio
 import logging
+import math
 import os
 import stat
 from collections.abc import Callable
@@ -24,9 +27,12 @@ class ResetFifoError(RuntimeError):
 
 
 class ResetFifo:
-    """Calls ``on_level(False)`` for a "0" line (held in reset), ``on_level(True)`` for "1"."""
+    """Calls ``on_level(False, at)`` for a "0" line (held in reset), ``on_level(True, at)`` for
+    "1"; ``at`` is the writer's monotonic time stamp, or None when the line has none."""
 
-    def __init__(self, path: Path, on_level: Callable[[bool], None], log: logging.Logger) -> None:
+    def __init__(
+        self, path: Path, on_level: Callable[[bool, float | None], None], log: logging.Logger
+    ) -> None:
         self.path = path
         self.on_level = on_level
         self.log = log
@@ -74,11 +80,22 @@ class ResetFifo:
             self.feed_line(line)
 
     def feed_line(self, line: bytes) -> None:
-        value = line.strip()
-        if value == b"0":
-            self.on_level(False)
-        elif value == b"1":
-            self.on_level(True)
-        elif value:
+        words = line.split()
+        if not words:
+            return
+        at = _stamp(words[1]) if len(words) == 2 else None
+        if words[0] in (b"0", b"1") and (len(words) == 1 or at is not None):
+            self.on_level(words[0] == b"1", at)
+        else:
+            value = line.strip()
             self.bad_lines += 1
             self.log.warning("reset FIFO: ignoring %r (expected 0 or 1)", value[:MAX_LINE])
+
+
+def _stamp(word: bytes) -> float | None:
+    """A writer's monotonic time stamp ("12.345678"), or None if the word is not one."""
+    try:
+        value = float(word)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None

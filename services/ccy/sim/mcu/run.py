@@ -55,11 +55,15 @@ async def run_mcu_simulator(
 
 def reset_line_handler(
     model: McuModel, clock: Callable[[], float], log: logging.Logger
-) -> Callable[[bool], None]:
-    """The FIFO's level callback: time-stamps each level so the model can check the pulse."""
+) -> Callable[[bool, float | None], None]:
+    """The FIFO's level callback: each level at the writer's time stamp (when the line carries
+    one and it is plausible: not in the future, not older than a second), else at read time,
+    so the model can check the pulse width."""
 
-    def on_level(released: bool) -> None:
+    def on_level(released: bool, stamped: float | None) -> None:
         now = clock()
+        if stamped is not None and now - 1.0 <= stamped <= now:
+            now = stamped
         if not released:
             log.info("reset line asserted: the MCU is held in reset")
             model.hold_reset(now)
