@@ -297,3 +297,40 @@ def test_a_vanished_power_owner_withdraws_power_on(
             evse.wait(10)
     log = (stack.layout.log_dir / "ccy-bsp.log").read_text()
     assert "Power-on request withdrawn: the owner of org.ccy.Evse vanished" in log
+
+
+def active_error_types(busctl: Any, stack: Stack) -> str:
+    r = busctl(stack.address(), "get-property", *BSP, ERRORS_IFACE, "ActiveErrors")
+    assert r.returncode == 0, r.stderr
+    return str(r.stdout)
+
+
+def test_an_unconfirmed_emergency_stop_is_an_error_on_the_bus(
+    busctl: Any, stack: Stack, vehicle_charging: None
+) -> None:
+    """Issue 9: an MCU that never confirms CCSReady=EmergencyStop → EmergencyStopNotConfirmed
+    after estop_confirm_timeout_ms (1 s); power is withdrawn at the request, not at the
+    timeout; a late confirmation clears the error."""
+    mcu(stack, cmd="estop_confirm", never=True)
+    try:
+        a = stack.address()
+        assert busctl(a, "call", *BSP1, "AllowPowerOn", "b", "true").returncode == 0
+        r = busctl(a, "call", *BSP1, "SetCcsReady", "s", "EmergencyStop")
+        assert r.returncode == 0, r.stderr
+        assert prop(busctl, stack, "PowerOnAllowed") == "b false"
+        assert "EmergencyStopNotConfirmed" not in active_error_types(busctl, stack)
+        errors = wait_until(
+            lambda: active_error_types(busctl, stack), lambda v: "EmergencyStopNotConfirmed" in v
+        )
+        assert "EmergencyStopNotConfirmed" in errors
+        assert prop(busctl, stack, "SafeState") == 's "Normal"'  # the MCU really ignored it
+        mcu(stack, cmd="estop_confirm", delay_ms=0)  # the MCU wakes up and confirms
+        wait_prop(busctl, stack, "SafeState", 's "SafeStateActive"')
+        errors = wait_until(
+            lambda: active_error_types(busctl, stack),
+            lambda v: "EmergencyStopNotConfirmed" not in v,
+        )
+        assert "EmergencyStopNotConfirmed" not in errors
+    finally:
+        mcu(stack, cmd="estop_confirm", delay_ms=0)
+    # vehicle_charging unplugs: CE A resets the MCU out of safe state for the next test.
