@@ -260,7 +260,13 @@ from ccy.runtime.bus import own_name
 async def main():
     bus = await MessageBus(bus_type=BusType.SYSTEM).connect()
     await own_name(bus, "{POWER_OWNER_BUS_NAME}")
-    await BspClient(bus).allow_power_on(True)
+    # As a (re)started ccy-evse: ccy-bsp dropped Ready when the owner changed, so the MCU
+    # holds CE at B0; enable HLC again and wait for the vehicle's C before asking for power.
+    bsp = BspClient(bus)
+    await bsp.set_ccs_ready("Ready")
+    while await bsp.get("CeState") != "C":
+        await asyncio.sleep(0.05)
+    await bsp.allow_power_on(True)
     print("allowed", flush=True)
     await asyncio.Event().wait()
 
