@@ -105,17 +105,17 @@ def run_unit(
     log.info("%s", version_line(name))
     paths = Paths.from_root(args.root)
     try:
+        config = load_unit_config(paths, args.config, log)
+    except ConfigError as exc:
+        log.critical("Invalid configuration, not starting: %s", "; ".join(map(str, exc.problems)))
+        return EX_CONFIG  # before the redaction key: an invalid config touches nothing
+    try:
         redactor = Redactor.for_paths(paths)
     except RedactionKeyError as exc:
         # No unit runs without redaction: identities would reach the journal in clear.
         log.critical("Not starting: %s", exc)
         return EX_UNAVAILABLE
     install_log_redaction(redactor)
-    try:
-        config = load_unit_config(paths, args.config, log)
-    except ConfigError as exc:
-        log.critical("Invalid configuration, not starting: %s", "; ".join(map(str, exc.problems)))
-        return EX_CONFIG
     ctx = UnitContext(name=name, paths=paths, config=config, log=log, redactor=redactor)
     try:
         return asyncio.run(_serve(ctx, factory))

@@ -3,7 +3,7 @@
 
 Names are matched case-insensitively with ``_`` and ``-`` ignored, so ``id_token``,
 ``IdToken`` and ``idToken`` are one name. ISO 15118-20 names are the element names of the JSON
-view of a message (``../shared/design/v2g.md``, "The JSON view"; the -20 CommonMessages and
+view of a message (the design note v2g.md, "The JSON view"; the -20 CommonMessages and
 CommonTypes schemas); ours are the names ccy's units use on the bus, in signals and in session
 logs. contracts.md: tokens, EVCCIDs and EMAIDs appear only as ``[redacted] hash: <15 hex>``.
 
