@@ -7,21 +7,15 @@ own tmp_path lives under a 0700 folder and would hide the socket from the policy
 
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from ccy.sim.stack import Stack
+from ccy.testing.folders import traversable_tmp
 
 TOP = Path(__file__).resolve().parents[2]
-
-
-def shared_tmp(prefix: str) -> Path:
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    path.chmod(0o755)
-    return path
 
 
 Busctl = Callable[..., subprocess.CompletedProcess[str]]
@@ -73,7 +67,7 @@ def test_users() -> None:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     """The simulated charger: private bus, MCU simulator on a pty, the units, all real."""
-    directory = shared_tmp("ccy-stack-")
+    directory = traversable_tmp("ccy-stack-")
     s = Stack(directory)
     s.up()
     try:

@@ -20,6 +20,7 @@ import pytest
 from ccy.runtime.contract import unit_contracts
 from ccy.sim.stack import Stack
 from ccy.sim.stack_table import STACK
+from ccy.testing.introspection import interfaces, members, notes
 
 # No root mark: the stack grants the invoking user what ccy's users get (issue 10: the contract
 # test runs without root).
@@ -43,41 +44,6 @@ def test_every_contract_is_checked_on_the_bus() -> None:
     assert units - RUNNING == set(NOT_RUNNING_YET)
     assert not RUNNING & set(NOT_RUNNING_YET)
     assert OBJECTS, "no running unit has a contract"
-
-
-Member = tuple[str, str, tuple[tuple[str, ...], ...]]
-
-
-def notes(element: ET.Element) -> tuple[tuple[str, str], ...]:
-    """The element's own annotations (not its children's), sorted."""
-    return tuple(
-        sorted((a.get("name", ""), a.get("value", "")) for a in element.findall("annotation"))
-    )
-
-
-def members(iface: ET.Element, signal_names: bool) -> set[Member]:
-    out: set[Member] = set()
-    for m in iface:
-        if m.tag == "method":
-            args = tuple(
-                (a.get("name", ""), a.get("type", ""), a.get("direction", "in"), str(notes(a)))
-                for a in m.iter("arg")
-            )
-            out.add(("method", m.get("name", ""), args))
-        elif m.tag == "signal":
-            args = tuple(
-                (a.get("name", "") if signal_names else "", a.get("type", ""), "out", str(notes(a)))
-                for a in m.iter("arg")
-            )
-            out.add(("signal", m.get("name", ""), args))
-        elif m.tag == "property":
-            spec = ("", m.get("type", ""), m.get("access", ""))
-            out.add(("property", m.get("name", ""), (spec, *notes(m))))
-    return out
-
-
-def interfaces(xml_text: str) -> dict[str, ET.Element]:
-    return {i.get("name", ""): i for i in ET.fromstring(xml_text).iter("interface")}
 
 
 def contract(name: str) -> ET.Element:
