@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 TOP = Path(__file__).resolve().parents[1]
-# Code (not comments or docstrings) that climbs above the repository or names ../shared.
+# Code (not comments or docstrings) that climbs above the repository or names the folder
+# beside it.
 OUTSIDE = re.compile(r"\.\./shared|/\s*[\"']shared[\"']|TOP\.parent\b|parents\[(\d+)\]")
 SCANNED = ("tests", "benchmarks", "services", ".ci")
 

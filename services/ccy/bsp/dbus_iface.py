@@ -24,7 +24,6 @@ from ccy.bsp.effects import CommandRefused
 from ccy.bsp.properties import BSP_TABLE
 from ccy.bsp.state import BspState
 from ccy.runtime import bus
-from ccy.runtime.contract_xml import add_enum_annotations
 from ccy.runtime.state_iface import StateInterface, export_state
 
 Statistics = Annotated[dict[str, int], DBusSignature("a{st}")]
@@ -50,7 +49,7 @@ class BspInterface(StateInterface[BspState]):
     def __init__(
         self, read_state: Callable[[], BspState], commands: BspCommands, log: logging.Logger
     ) -> None:
-        super().__init__(IFACE, read_state)
+        super().__init__(IFACE, read_state, CONTRACT)
         self._commands = commands
         self._log = log
 
@@ -58,7 +57,7 @@ class BspInterface(StateInterface[BspState]):
         """The generated introspection plus what the XML carries beside it: the contract's
         org.ccy.Enum annotations, signal argument names and error catalogue, and
         EmitsChangedSignal=false where the XML says so."""
-        iface = add_enum_annotations(super().introspect(), CONTRACT)
+        iface = super().introspect()
         for prop in iface.properties:
             if prop.name in _NOT_EMITTED:
                 prop.annotations[_EMITS] = "false"

@@ -10,12 +10,10 @@ with the unit's own properties; standalone, the interface emits it on every chan
 
 from typing import Annotated
 
-from dbus_fast import introspection as intr
 from dbus_fast.annotations import DBusSignature
 from dbus_fast.service import signal
 
 from ccy.runtime.contract import ERRORS_IFACE
-from ccy.runtime.contract_xml import add_enum_annotations
 from ccy.runtime.errors import ActiveError, ErrorRegistry
 from ccy.runtime.state import Prop, PropertyTable, StatePublisher
 from ccy.runtime.state_iface import StateInterface, export_state
@@ -37,10 +35,6 @@ class ErrorsInterface(StateInterface[ErrorRegistry]):
         self._emit_active = emit_active
         registry.on_raised.append(self._raised)
         registry.on_cleared.append(self._cleared)
-
-    def introspect(self) -> intr.Interface:
-        """With the org.ccy.Enum annotations and signal argument names of the XML."""
-        return add_enum_annotations(super().introspect())
 
     @signal(name="Raised")
     def raised(self, err: ActiveError) -> RaisedArgs:

@@ -14,14 +14,12 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from dbus_fast import introspection as intr
 from dbus_fast.annotations import DBusDouble, DBusStr
 from dbus_fast.errors import DBusError
 from dbus_fast.service import method
 
 from ccy.profinet.contract import CONTRACT, IFACE, Method
 from ccy.runtime import bus
-from ccy.runtime.contract_xml import add_enum_annotations
 from ccy.runtime.state_iface import StateInterface, export_state
 from ccy.sim.power_stage.model import Refused, Snapshot
 from ccy.sim.power_stage.properties import POWER_STAGE_TABLE
@@ -40,13 +38,9 @@ class PowerStageInterface(StateInterface[Snapshot]):
     def __init__(
         self, read_state: Callable[[], Snapshot], commands: PowerStageCommands, log: logging.Logger
     ) -> None:
-        super().__init__(IFACE, read_state)
+        super().__init__(IFACE, read_state, CONTRACT)
         self._commands = commands
         self._log = log
-
-    def introspect(self) -> intr.Interface:
-        """With the contract's org.ccy.Enum annotations and error catalogue (as the XML)."""
-        return add_enum_annotations(super().introspect(), CONTRACT)
 
     @method(name=Method.SET_MODE.value)
     def set_mode(self, mode: DBusStr) -> None:
