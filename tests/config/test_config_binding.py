@@ -7,14 +7,12 @@ fails here before any unit runs. The small "demo" manifest (conftest) has every 
 """
 
 import dataclasses
-import os
-import subprocess
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from bsp_process import run_bsp_with_config
 
 from ccy.bsp.settings import BspSettings, ResetLineDriver
 from ccy.runtime.config import (
@@ -223,14 +221,7 @@ def test_a_default_outside_the_strenum_names_the_manifest(demo: dict[str, Manife
 def test_an_unknown_driver_exits_78_naming_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("# a board\nbsp:\n  reset_line_driver: spi\n")
-    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
-    done = subprocess.run(
-        [sys.executable, "-m", "ccy.bsp.main", "--root", str(tmp_path), "--config", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    done = run_bsp_with_config(tmp_path, bad)
     assert done.returncode == EX_CONFIG == 78
     assert (
         done.stderr.strip()

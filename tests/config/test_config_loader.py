@@ -2,12 +2,11 @@
 """load_config / validate_file / Config / Section, on real files and the shipped manifests."""
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from bsp_process import run_bsp_with_config
 
 from ccy.runtime.config import (
     EX_CONFIG,
@@ -168,14 +167,7 @@ def test_unreadable_permission(write: Write, installed: dict[str, Manifest]) -> 
 def test_a_unit_with_a_bad_config_exits_78_with_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("bsp:\n  serial_baud_Bd: 20\n  led_error_path: leds\n")
-    env = {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
-    done = subprocess.run(
-        [sys.executable, "-m", "ccy.bsp.main", "--root", str(tmp_path), "--config", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    done = run_bsp_with_config(tmp_path, bad)
     assert done.returncode == EX_CONFIG == 78
     lines = [line for line in done.stderr.strip().splitlines() if not line.endswith(" starting")]
     assert len(lines) == 1  # beside the version line, one line naming every problem
