@@ -104,11 +104,12 @@ def _member_enums(kind: str, element: ET.Element, key: str, type_: str) -> dict[
             if type_ != "s":
                 raise ContractXmlError(f"{key}: {ENUM_ANNOTATION} on type {type_!r}, not 's'")
             out[key] = parse_enum_text(value)
-        elif name.startswith(ENUM_ANNOTATION + ".") and kind == "property":
+        elif name.startswith(ENUM_ANNOTATION + "."):
             field_name = name[len(ENUM_ANNOTATION) + 1 :]
-            if not (type_.startswith("a(") and "s" in type_) or not field_name.isidentifier():
+            struct = type_.startswith(("a(", "("))
+            if not (struct and "s" in type_) or not field_name.isidentifier():
                 raise ContractXmlError(
-                    f"{key}: {name} needs a struct-array property with string fields "
+                    f"{key}: {name} needs a struct (or struct-array) {kind} with string fields "
                     f"and a field name (type {type_!r})"
                 )
             out[f"{key}.{field_name}"] = parse_enum_text(value)
@@ -245,10 +246,11 @@ def add_enum_annotations(
             suffix = "." + parts[1] if len(parts) == 2 else ""
             prop.annotations[ENUM_ANNOTATION + suffix] = text
             continue
-        arg = _find_arg(introspection, parts[0], parts[1]) if len(parts) == 2 else None
+        arg = _find_arg(introspection, parts[0], parts[1]) if len(parts) in (2, 3) else None
         if arg is None:
             raise ContractXmlError(f"{key}: no such property, argument or field on the service")
-        arg.annotations[ENUM_ANNOTATION] = text
+        suffix = "." + parts[2] if len(parts) == 3 else ""
+        arg.annotations[ENUM_ANNOTATION + suffix] = text
     if contract is not None and name == contract.main_interface:
         for spec in contract.errors:
             introspection.annotations[f"{ERROR_ANNOTATION}.{spec.name}"] = error_text(spec)
