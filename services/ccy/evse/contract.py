@@ -176,6 +176,8 @@ class Method(StrEnum):
     PAUSE = "Pause"
     RESUME = "Resume"
     SET_EXTERNAL_LIMITS = "SetExternalLimits"
+    LIST_TRANSACTIONS = "ListTransactions"
+    LIST_ERRORS = "ListErrors"
 
 
 class Signal(StrEnum):
