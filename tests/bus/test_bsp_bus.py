@@ -241,6 +241,20 @@ def test_the_stack_layout_is_a_root_folder(stack: Stack) -> None:
     assert "--root" not in log and f"{root}/dev/ttyLP2" not in log.split("starting")[0]
 
 
+def test_identify_blinks_the_status_led_then_restores_it(
+    busctl: Any, dbus_send: Any, stack: Stack
+) -> None:
+    a = stack.address()
+    led = stack.layout.dir / "sys/class/leds/ccy:red:status"
+    bad = dbus_send(a, *BSP, "org.ccy.Bsp1.Identify", "double:0.2")
+    assert "Error org.ccy.Error.InvalidArgument" in bad.stderr and "1..60" in bad.stderr
+    assert (led / "delay_off").read_text().strip() == "1500"  # RUNNING before
+    assert busctl(a, "call", *BSP1, "Identify", "d", "1").returncode == 0
+    assert (led / "delay_off").read_text().strip() == "500"  # 1 Hz while identifying
+    back = wait_until(lambda: (led / "delay_off").read_text().strip(), lambda v: v == "1500")
+    assert back == "1500"
+
+
 def test_unplugging_withdraws_power_on(busctl: Any, stack: Stack, vehicle_charging: None) -> None:
     """Issue 9: plug, CE C, AllowPowerOn(true), unplug → PowerOnAllowed false."""
     r = busctl(stack.address(), "call", *BSP1, "AllowPowerOn", "b", "true")

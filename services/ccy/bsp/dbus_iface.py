@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Protocol, TypeVar
 
 from dbus_fast import introspection as intr
-from dbus_fast.annotations import DBusBool, DBusSignature, DBusStr
+from dbus_fast.annotations import DBusBool, DBusDouble, DBusSignature, DBusStr
 from dbus_fast.constants import PropertyAccess
 from dbus_fast.errors import DBusError
 from dbus_fast.service import dbus_property, method, signal
@@ -41,6 +41,7 @@ class BspCommands(Protocol):
     def set_ccs_ready(self, value: str) -> None: ...
     def allow_power_on(self, allow: bool) -> None: ...
     async def reset(self) -> None: ...
+    def identify(self, duration_s: float) -> None: ...
     def link_statistics(self) -> dict[str, int]: ...
 
 
@@ -79,6 +80,10 @@ class BspInterface(StateInterface[BspState]):
     @method(name="ResetSafetyController")
     async def reset_safety_controller(self) -> None:
         await self._await(self._commands.reset())
+
+    @method(name="Identify")
+    def identify(self, duration_s: DBusDouble) -> None:
+        self._call(lambda: self._commands.identify(duration_s))
 
     def _call(self, action: Callable[[], T]) -> T:
         try:

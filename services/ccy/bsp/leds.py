@@ -29,6 +29,7 @@ class LedState(Enum):
     LINK_DOWN = Pattern("timer", 1, 100, 100)  # fast blink: no safety MCU
     RUNNING = Pattern("timer", 1, 500, 1500)  # rhythmic blink: operating normally
     FAULT = Pattern("none", 1)  # steady: safe state, E-stop or link lost
+    IDENTIFY = Pattern("timer", 1, 500, 500)  # 1 Hz: Bsp1.Identify (Profinet DCP Signal)
 
 
 class Led:
@@ -67,12 +68,18 @@ class Led:
 
 
 def patterns_for(
-    link_up: bool, safe_state_active: bool, estop_active: bool, charging: bool
+    link_up: bool,
+    safe_state_active: bool,
+    estop_active: bool,
+    charging: bool,
+    identifying: bool = False,
 ) -> dict[str, LedState]:
-    """What each board LED shows for this state (status, error, charging)."""
+    """What each board LED shows for this state (status, error, charging); ``identifying``
+    (Bsp1.Identify) takes the status LED only, so faults stay visible on the error LED."""
     fault = not link_up or safe_state_active or estop_active
+    status = LedState.RUNNING if link_up else LedState.LINK_DOWN
     return {
-        "status": LedState.RUNNING if link_up else LedState.LINK_DOWN,
+        "status": LedState.IDENTIFY if identifying else status,
         "error": LedState.FAULT if fault else LedState.OFF,
         "charging": LedState.ON if charging else LedState.OFF,
     }

@@ -52,6 +52,9 @@ TICK_PERIOD_S = 0.05
 """How often the core's timers run (link timeout, inquiry timeout, E-stop confirmation)."""
 STALE_PERIODS = 10
 """Unhealthy when the sender or the tick has not run for this many of its periods."""
+IDENTIFY_MIN_S = 1.0
+IDENTIFY_MAX_S = 60.0
+"""Bounds of Bsp1.Identify's duration (dbus/org.ccy.Bsp1.xml)."""
 _LED_PROPS = ("LinkUp", "SafeState", "EmergencyStop", "CeState")
 _STATUS_PROPS = (*_LED_PROPS, "IdState", "FirmwareVersion")
 
@@ -85,6 +88,7 @@ class BspUnit:
         publish_errors(self.publisher, self.errors, self.errors_iface)
         for listener in (self._signals, self._leds, self._status, self._counters):
             self.publisher.listen(listener)
+        self._identify_end: asyncio.TimerHandle | None = None
         self.leds = BoardLeds(
             {
                 "status": s.led_status_path,
@@ -162,6 +166,23 @@ class BspUnit:
             failed = await asyncio.shield(self._reset)
             if failed:
                 raise CommandRefused("Failed", f"reset failed: {failed}")
+
+    def identify(self, duration_s: float) -> None:
+        """Bsp1.Identify: blink the status LED for ``duration_s``; only the LED changes."""
+        if not IDENTIFY_MIN_S <= duration_s <= IDENTIFY_MAX_S:  # NaN fails too
+            raise CommandRefused(
+                "InvalidArgument",
+                f"duration_s {duration_s} is outside {IDENTIFY_MIN_S:g}..{IDENTIFY_MAX_S:g} s",
+            )
+        if self._identify_end is not None:
+            self._identify_end.cancel()
+        self.log.info("Identify: blinking the status LED for %g s", duration_s)
+        self._identify_end = asyncio.get_running_loop().call_later(duration_s, self._end_identify)
+        self._show_leds()
+
+    def _end_identify(self) -> None:
+        self._identify_end = None
+        self._show_leds()
 
     def link_statistics(self) -> dict[str, int]:
         return dict(self.uart.stats + self.stats)
@@ -255,6 +276,7 @@ class BspUnit:
                 safe_state_active=s.safe_state is SafeState.SAFE_STATE_ACTIVE,
                 estop_active=s.estop is not EstopReason.NO_STOP,
                 charging=s.ce is CeState.C,
+                identifying=self._identify_end is not None,
             )
         )
 

@@ -36,9 +36,8 @@ POLICIES: tuple[BusPolicy, ...] = (
                 Member(bsp.IFACE, "SetCcsReady"),
                 Member(bsp.IFACE, "AllowPowerOn"),
             ),
-            # ccy-profinet's one call: blink the status LED on the PLC's DCP Signal. Bsp1 does
-            # not declare Identify yet; the rule grants nothing until it does.
-            "ccy-profinet": (Member(bsp.IFACE, "Identify", planned=True),),
+            # ccy-profinet's one call: blink the status LED on the PLC's DCP Signal.
+            "ccy-profinet": (Member(bsp.IFACE, "Identify"),),
             # ccy-v2g and ccy-auth: nothing on Bsp1 (reads and signals only).
         },
     ),
