@@ -24,7 +24,6 @@ import pytest
 
 from ccy.bsp import contract as bsp
 from ccy.profinet import contract as profinet
-from ccy.runtime.policy import POLICIES
 from ccy.sim.stack import Stack
 
 pytestmark = [pytest.mark.root, pytest.mark.usefixtures("test_users")]
@@ -33,9 +32,9 @@ DBUS = ("org.freedesktop.DBus", "/org/freedesktop/DBus")
 BSP = (bsp.BUS_NAME, bsp.OBJECT_PATH)
 PROPERTIES = "org.freedesktop.DBus.Properties"
 DENIED = "Error org.freedesktop.DBus.Error.AccessDenied"
-UNKNOWN_METHOD = "Error org.freedesktop.DBus.Error.UnknownMethod"
 READ_ONLY = "Error org.freedesktop.DBus.Error.PropertyReadOnly"
 NOT_PERMITTED = "Error org.ccy.Error.NotPermitted"
+INVALID_ARGUMENT = "Error org.ccy.Error.InvalidArgument"
 OK = "method return"
 
 OPERATOR, READER, OUTSIDER = "ccy-test-op", "ccy-test-ro", "ccy-test-nobody"
@@ -170,10 +169,13 @@ def test_ccy_evse_calls_reach_the_service(dbus_send: Any, address: str) -> None:
 
 
 def test_ccy_profinet_may_call_identify_only(dbus_send: Any, address: str) -> None:
-    """The Identify rule passes the bus; ccy-bsp does not export the method yet."""
-    (planned,) = [m for m in POLICIES[0].calls["ccy-profinet"] if m.name == "Identify"]
-    out = call(dbus_send, address, "ccy-profinet", "Identify")
-    assert outcome(out) == (UNKNOWN_METHOD if planned.planned else OK), out
+    """Identify passes the bus and ccy-bsp answers it (a bad duration: its own named error);
+    every other Bsp1 control method stays denied to ccy-profinet."""
+    out = call(dbus_send, address, "ccy-profinet", "Identify", "double:0")
+    assert outcome(out) == INVALID_ARGUMENT, out
+    assert outcome(call(dbus_send, address, "ccy-profinet", "Identify", "double:1")) == OK
+    denied = call(dbus_send, address, "ccy-profinet", "AllowPowerOn", "boolean:false")
+    assert outcome(denied) == DENIED, denied
 
 
 # ------------------------------------------------------------------------------ signals

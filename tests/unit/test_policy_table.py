@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ccy.bsp import contract as bsp
+from ccy.evse import contract as evse
 from ccy.profinet import contract as profinet
 from ccy.runtime.policy import (
     OPERATOR_GROUP,
@@ -54,7 +55,24 @@ def test_bus_names_come_from_contracts() -> None:
     assert [(p.bus_name, p.owner) for p in POLICIES] == [
         (bsp.BUS_NAME, bsp.UNIT),
         (profinet.BUS_NAME, profinet.UNIT),
+        (evse.BUS_NAME, evse.UNIT),
     ]
+
+
+def test_evse1_rows_are_those_of_contracts_md() -> None:
+    (row,) = [p for p in POLICIES if p.contract is evse.CONTRACT]
+    granted = {u: {m.name for m in ms} for u, ms in row.calls.items()}
+    assert granted["ccy-auth"] == {
+        "Authorize",
+        "Deauthorize",
+        "StopTransaction",
+        "SetReservation",
+    }
+    vehicle = granted["ccy-v2g"]
+    assert {"BindSession", "ChargeLoop", "SessionStop", "EndV2gSession"} <= vehicle
+    # ccy-v2g asks and answers the vehicle; operator and authorization methods are not its.
+    assert not vehicle & {"Authorize", "StopTransaction", "Enable", "SetExternalLimits"}
+    assert set(granted) == {"ccy-v2g", "ccy-auth"}
 
 
 def test_only_ccy_evse_drives_the_power_stage() -> None:

@@ -66,6 +66,14 @@ class BusPolicy:
     contract: UnitContract
     calls: Mapping[str, tuple[Member, ...]] = field(default_factory=dict)
     """Unit user → the members it may call beyond :data:`READS` (absent: reads only)."""
+    also: tuple[UnitContract, ...] = ()
+    """Further objects the same unit serves under the same bus name (ccy-profinet serves
+    Profinet1 and PowerStage1); their interfaces may be granted too."""
+
+    @property
+    def interfaces(self) -> tuple[str, ...]:
+        """Every interface the bus name serves, on any of its objects."""
+        return tuple(i for c in (self.contract, *self.also) for i in c.interfaces)
 
     @property
     def bus_name(self) -> str:
@@ -95,7 +103,7 @@ class BusPolicy:
 
     def _member_problems(self, caller: str, member: Member, xml_dir: Path) -> list[str]:
         where = f"{self.bus_name}: {caller} may call {member}"
-        if member.interface not in self.contract.interfaces:
+        if member.interface not in self.interfaces:
             return [f"{where}, but {self.contract.unit} does not export {member.interface}"]
         declared = member.name in declared_methods(xml_dir / f"{member.interface}.xml")
         if member.planned and declared:

@@ -9,8 +9,6 @@ unit user may (:data:`~ccy.runtime.policy.model.READS` and signals).
 Bus names, owners and interface names come from each unit's contract module; a row exists
 only once that unit's contract does. Still to come, as contracts.md gives them:
 
-- org.ccy.Evse (ccy.evse.contract): ccy-v2g the session methods of Evse1; ccy-auth
-  Evse1.Authorize, Deauthorize, StopTransaction, SetReservation;
 - org.ccy.Auth (ccy.auth.contract): ccy-v2g Auth1.ProvideToken;
 - org.ccy.V2g: no unit calls it (operators and readers only);
 - org.ccy.Profinet gains Profinet1 (ccy-profinet's own issue): no unit calls it.
@@ -19,6 +17,7 @@ This module is the one place in ccy.runtime that names the units, as the stack t
 """
 
 from ccy.bsp import contract as bsp
+from ccy.evse import contract as evse
 from ccy.profinet import contract as profinet
 from ccy.runtime.policy.model import BusPolicy, Member
 
@@ -43,10 +42,20 @@ POLICIES: tuple[BusPolicy, ...] = (
     ),
     BusPolicy(
         profinet.CONTRACT,
+        also=(profinet.POWER_STAGE,),
         calls={
             # ccy-evse alone drives the power stage (contracts.md: ccy-evse -> PowerStage1):
             # mode, setpoints (the lease) and the insulation monitor's self-test.
             "ccy-evse": tuple(Member(profinet.IFACE, m) for m in profinet.Method),
+        },
+    ),
+    BusPolicy(
+        evse.CONTRACT,
+        calls={
+            # ccy-v2g asks, ccy-evse decides: the vehicle-session methods of Evse1.
+            "ccy-v2g": tuple(Member(evse.IFACE, m) for m in evse.VEHICLE_METHODS),
+            # ccy-auth: authorization, master-pass stop and reservations.
+            "ccy-auth": tuple(Member(evse.IFACE, m) for m in evse.AUTH_METHODS),
         },
     ),
 )
