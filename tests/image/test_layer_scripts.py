@@ -141,20 +141,42 @@ def test_other_slot_classes_are_left_alone(running: Path, slot: Path) -> None:
     assert (slot / "etc" / "ccy" / "config.yaml").is_symlink()
 
 
-def fake_systemctl(folder: Path, wants: str, states: dict[str, str]) -> dict[str, str]:
-    """A `systemctl` answering from a table; returns the environment that puts it first."""
+def fake_systemctl(
+    folder: Path,
+    wants: str,
+    states: dict[str, str],
+    times_us: dict[str, tuple[int, int]] | None = None,
+    active_after_polls: int = 0,
+) -> dict[str, str]:
+    """A `systemctl` answering from a table, standing in for PID 1; returns the environment
+    that puts it first. ``times_us``: unit → (InactiveExit, ActiveEnter) monotonic µs.
+    ``active_after_polls``: every unit reads "activating" for that many is-active calls."""
+    times = times_us or {unit: (1_000_000, 1_500_000) for unit in states}
     cases = "".join(
         f"    {unit}) echo {state}; [ {state} = active ] ;;\n" for unit, state in states.items()
     )
+    stamps = "".join(
+        f"    {unit}:InactiveExitTimestampMonotonic) echo {t[0]} ;;\n"
+        f"    {unit}:ActiveEnterTimestampMonotonic) echo {t[1]} ;;\n"
+        for unit, t in times.items()
+    )
+    counter = folder / "polls"
+    counter.write_text("0")
     script = folder / "systemctl"
     script.write_text(
         "#!/bin/sh\n"
-        f'if [ "$1" = show ]; then echo "{wants}"; exit 0; fi\n'
-        'if [ "$1" = is-active ]; then\n  case "$2" in\n'
+        'if [ "$1" = show ] && [ "$2" = --property=Wants ]; then '
+        f'echo "{wants}"; exit 0; fi\n'
+        'if [ "$1" = show ]; then\n  case "$4:${2#--property=}" in\n'
+        f"{stamps}    *) exit 1 ;;\n  esac\n  exit 0\nfi\n"
+        'if [ "$1" = is-active ]; then\n'
+        f"  n=$(cat {counter}); echo $((n + 1)) > {counter}\n"
+        f'  if [ "$n" -lt {active_after_polls} ]; then echo activating; exit 3; fi\n'
+        '  case "$2" in\n'
         f"{cases}    *) echo inactive; exit 3 ;;\n  esac\nfi\nexit 1\n"
     )
     script.chmod(0o755)
-    return {"PATH": f"{folder}:{os.environ['PATH']}"}
+    return {"PATH": f"{folder}:{os.environ['PATH']}", "CCY_HEALTH_TIMEOUT_S": "0"}
 
 
 def run_health(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -168,10 +190,22 @@ def test_health_check_passes_when_every_wanted_unit_is_active(tmp_path: Path) ->
         tmp_path,
         "ccy-bsp.service ccy-evse.service",
         {"ccy-bsp.service": "active", "ccy-evse.service": "active"},
+        {"ccy-bsp.service": (2_000_000, 2_635_000), "ccy-evse.service": (2_010_000, 3_415_999)},
     )
     done = run_health(env)
     assert done.returncode == 0, done.stderr
-    assert "all ccy units active" in done.stdout
+    # First start 2.000 s, last READY 3.415999 s: the seed's wording, whole milliseconds.
+    assert "All modules are initialized [1415ms]" in done.stdout
+    assert "all ccy units active: ccy-bsp.service ccy-evse.service" in done.stdout
+
+
+def test_health_check_waits_for_units_still_starting(tmp_path: Path) -> None:
+    units = {"ccy-bsp.service": "active", "ccy-evse.service": "active"}
+    env = fake_systemctl(tmp_path, " ".join(units), units, active_after_polls=3)
+    env["CCY_HEALTH_TIMEOUT_S"] = "5"
+    done = run_health(env)
+    assert done.returncode == 0, done.stderr
+    assert int((tmp_path / "polls").read_text()) > 3
 
 
 def test_health_check_fails_and_names_the_unit_that_is_down(tmp_path: Path) -> None:
