@@ -8,8 +8,8 @@ power-on when that name vanishes). When the answer cannot be had (no bus, access
 reply in time) the state is unknown, and ``ccyctl config apply`` treats unknown as active: it
 does not restart a unit it cannot prove idle.
 
-The names of org.ccy.Evse1 are stated here until ccy-evse's contract module
-(``ccy.evse.contract``) exists; take them from there then.
+The names of org.ccy.Evse1 come from ccy-evse's contract module (``ccy.evse.contract``); the
+``EVSE_*`` aliases below stay for the callers that import them from here.
 """
 
 import asyncio
@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from dbus_fast import DBusError, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
-from ccy.bsp.contract import POWER_OWNER_BUS_NAME
 from ccy.ctl.failure import CtlError
 from ccy.ctl.system_bus import connect
+from ccy.evse.contract import BUS_NAME, IFACE, OBJECT_PATH, Prop
 
-EVSE_BUS_NAME = POWER_OWNER_BUS_NAME
-EVSE_OBJECT_PATH = "/org/ccy/Evse"
-EVSE_IFACE = "org.ccy.Evse1"
-SESSION_ID = "SessionId"
+EVSE_BUS_NAME = BUS_NAME
+EVSE_OBJECT_PATH = OBJECT_PATH
+EVSE_IFACE = IFACE
+SESSION_ID = Prop.SESSION_ID.value
 SESSION_TIMEOUT_S = 2.0
 """How long apply waits for the bus and ccy-evse to say whether a session runs."""
 
