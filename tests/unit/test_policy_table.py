@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ccy.auth import contract as auth
 from ccy.bsp import contract as bsp
 from ccy.evse import contract as evse
 from ccy.profinet import contract as profinet
@@ -56,6 +57,7 @@ def test_bus_names_come_from_contracts() -> None:
         (bsp.BUS_NAME, bsp.UNIT),
         (profinet.BUS_NAME, profinet.UNIT),
         (evse.BUS_NAME, evse.UNIT),
+        (auth.BUS_NAME, auth.UNIT),
     ]
 
 

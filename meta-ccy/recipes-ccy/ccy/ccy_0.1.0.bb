@@ -35,7 +35,7 @@ USERADD_PARAM:${PN} = "\
     ${CCY_USER_OPTS} --groups ccy-unit ccy-evse; \
     ${CCY_USER_OPTS} --groups ccy-unit ccy-v2g; \
     ${CCY_USER_OPTS} --groups ccy-unit ccy-profinet; \
-    ${CCY_USER_OPTS} --groups ccy-unit ccy-auth \
+    ${CCY_USER_OPTS} --groups ccy-unit,dialout ccy-auth \
 "
 
 # ccy.target wants every ccy unit; enabling it (WantedBy=multi-user.target) starts them all.

@@ -58,6 +58,15 @@ class Layout:
     def control(self) -> Path:
         return mcu_control_path(self.dir)
 
+    @property
+    def rfid_tty_link(self) -> Path:
+        """The RFID reader simulator's pseudo-terminal, where auth.rfid_port points."""
+        return self.dir / "dev" / "ttyRFID"
+
+    @property
+    def rfid_control(self) -> Path:
+        return self.sim_run / "rfid.sock"
+
     def notify_socket(self, name: str) -> Path:
         return self.sim_run / f"notify-{name}.sock"
 
@@ -69,6 +78,8 @@ class Layout:
             "tty_link": str(self.tty_link),
             "reset_fifo": str(self.reset_fifo),
             "control": str(self.control),
+            "rfid_tty_link": str(self.rfid_tty_link),
+            "rfid_control": str(self.rfid_control),
         }
 
     def sockets(self, names: Iterable[str]) -> list[Path]:
@@ -76,6 +87,7 @@ class Layout:
         return [
             self.bus_dir / "system_bus_socket",
             self.control,
+            self.rfid_control,
             *(self.notify_socket(n) for n in names),
         ]
 

@@ -90,10 +90,18 @@ SIMULATORS: tuple[SimulatorRow, ...] = (
         ),
         ready_path="{control}",
     ),
+    SimulatorRow(
+        name="rfid-sim",
+        module="ccy.sim.rfid",
+        args=("--tty-link", "{rfid_tty_link}", "--control", "{rfid_control}"),
+        ready_path="{rfid_control}",
+    ),
 )
 
 STACK: tuple[UnitRow, ...] = (
     UnitRow(name="ccy-bsp", command="ccy-bsp", config_section="bsp", needs=("mcu-sim",)),
+    UnitRow(name="ccy-evse", command="ccy-evse", config_section="evse"),
+    UnitRow(name="ccy-auth", command="ccy-auth", config_section="auth", needs=("rfid-sim",)),
 )
 """The units built so far, in start order (``ccy-sim down`` stops them in reverse)."""
 

@@ -80,8 +80,12 @@ def user_policy(user: str, own_prefix: str = "org.ccy.", send_prefix: str = "org
         f'    <allow own_prefix="{escape(own_prefix.rstrip("."))}"/>\n'
         f'    <allow send_destination_prefix="{escape(send_prefix.rstrip("."))}"/>\n'
         # The unit policies deny receive_sender to everyone outside their roles; the sandbox
-        # user stands in for the unit users and operators, who receive the units' signals.
+        # user stands in for the unit users and operators, who receive the units' signals,
+        # each other's method calls (ccy-evse calling ccy-bsp) and the replies.
         '    <allow receive_type="signal"/>\n'
+        '    <allow receive_type="method_call"/>\n'
+        '    <allow receive_type="method_return"/>\n'
+        '    <allow receive_type="error"/>\n'
         "  </policy>\n"
     )
 

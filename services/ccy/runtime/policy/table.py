@@ -9,13 +9,13 @@ unit user may (:data:`~ccy.runtime.policy.model.READS` and signals).
 Bus names, owners and interface names come from each unit's contract module; a row exists
 only once that unit's contract does. Still to come, as contracts.md gives them:
 
-- org.ccy.Auth (ccy.auth.contract): ccy-v2g Auth1.ProvideToken;
 - org.ccy.V2g: no unit calls it (operators and readers only);
 - org.ccy.Profinet gains Profinet1 (ccy-profinet's own issue): no unit calls it.
 
 This module is the one place in ccy.runtime that names the units, as the stack table does.
 """
 
+from ccy.auth import contract as auth
 from ccy.bsp import contract as bsp
 from ccy.evse import contract as evse
 from ccy.profinet import contract as profinet
@@ -56,6 +56,13 @@ POLICIES: tuple[BusPolicy, ...] = (
             "ccy-v2g": tuple(Member(evse.IFACE, m) for m in evse.VEHICLE_METHODS),
             # ccy-auth: authorization, master-pass stop and reservations.
             "ccy-auth": tuple(Member(evse.IFACE, m) for m in evse.AUTH_METHODS),
+        },
+    ),
+    BusPolicy(
+        auth.CONTRACT,
+        calls={
+            # ccy-v2g pushes Plug & Charge contracts and Autocharge EVCCIDs (contracts.md).
+            "ccy-v2g": tuple(Member(auth.IFACE, m) for m in auth.V2G_METHODS),
         },
     ),
 )
