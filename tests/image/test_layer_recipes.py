@@ -96,6 +96,7 @@ def test_layer_conf_pins_release_and_dependencies() -> None:
         "core",
         "openembedded-layer",
         "meta-python",
+        "networking-layer",
         "rauc",
     }
 

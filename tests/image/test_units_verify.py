@@ -59,6 +59,11 @@ def parse_unit(path: Path) -> dict[str, dict[str, list[str]]]:
 def verify_root(staged_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("verify") / "root"
     shutil.copytree(staged_root, root, symlinks=True)
+    # Binaries of other image packages that ccy's units run (nftables: ccy-firewall.service).
+    for binary in (Path("/usr/sbin/nft"),):
+        target = root / binary.relative_to("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(binary, target)
     units = root / UNIT_DIR
     for host_unit in HOST_UNITS.iterdir():
         if not (units / host_unit.name).exists():

@@ -6,7 +6,9 @@ SUMMARY = "ccy system integration: slot health check, data partition mounts, U-B
 DESCRIPTION = "ccy-health-check.service (required by boot-complete.target, so RAUC marks a \
                slot good only when the ccy units are up), bind mounts of /var/lib/ccy and \
                /var/log/ccy from the data partition, and /etc/fw_env.config for \
-               fw_printenv/fw_setenv, and the udev rule that gives ccy-bsp the status LEDs."
+               fw_printenv/fw_setenv, the udev rule that gives ccy-bsp the status LEDs, and \
+               the nftables firewall of the vehicle, PLC and management ports \
+               (ccy-firewall.service)."
 SECTION = "base"
 LICENSE = "Apache-2.0"
 LIC_FILES_CHKSUM = "file://ccy-health-check;beginline=2;endline=2;md5=653b254f286b881bdce1d14afdede628"
@@ -18,13 +20,15 @@ SRC_URI = "\
     file://var-log-ccy.mount \
     file://fw_env.config \
     file://90-ccy-leds.rules \
+    file://ccy-firewall.nft \
+    file://ccy-firewall.service \
 "
 S = "${UNPACKDIR}"
 
 inherit allarch systemd features_check
 REQUIRED_DISTRO_FEATURES = "systemd"
 
-SYSTEMD_SERVICE:${PN} = "ccy-health-check.service var-lib-ccy.mount var-log-ccy.mount"
+SYSTEMD_SERVICE:${PN} = "ccy-health-check.service var-lib-ccy.mount var-log-ccy.mount ccy-firewall.service"
 
 do_configure[noexec] = "1"
 do_compile[noexec] = "1"
@@ -44,8 +48,14 @@ do_install() {
     # Bind-mount sources and RAUC's data-directory (system.conf): wic copies the rootfs's /data
     # into the data partition (ccy-image.wks.in); tmpfiles.d/ccy.conf sets owners and modes.
     install -d ${D}/data/ccy/lib ${D}/data/ccy/log ${D}/data/rauc
+    # The firewall: the ruleset is part of the slot (an update brings its own); a board's
+    # overrides (`redefine`) go to /etc/ccy/firewall.d, which updates carry over.
+    install -m 0644 ${S}/ccy-firewall.service ${D}${systemd_system_unitdir}/
+    install -d ${D}${nonarch_libdir}/ccy ${D}${sysconfdir}/ccy/firewall.d
+    install -m 0644 ${S}/ccy-firewall.nft ${D}${nonarch_libdir}/ccy/
 }
 
-FILES:${PN} += "${systemd_system_unitdir} ${libexecdir}/ccy ${nonarch_libdir}/udev/rules.d /data"
+FILES:${PN} += "${systemd_system_unitdir} ${libexecdir}/ccy ${nonarch_libdir}/udev/rules.d /data \
+                ${nonarch_libdir}/ccy/ccy-firewall.nft"
 CONFFILES:${PN} = "${sysconfdir}/fw_env.config"
-RDEPENDS:${PN} = "ccy libubootenv-bin"
+RDEPENDS:${PN} = "ccy libubootenv-bin nftables"

@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
-"""org.ccy.PowerStage1's contract: names, enumerations and error catalogue (POWER_STAGE).
+"""ccy-profinet's contract: org.ccy.Profinet1 (CONTRACT) and org.ccy.PowerStage1 (POWER_STAGE).
 
-The XML (dbus/org.ccy.PowerStage1.xml) is the source of truth; this module mirrors it and a
-pure test (tests/unit/test_power_stage_contract.py) holds the two together. ccy-profinet
-serves it on its bus name, on an object of its own (/org/ccy/PowerStage), so the simulated
-power stage can serve exactly the same name, object and interface before ccy-profinet
-exists and on the simulator profile.
+The XML (dbus/org.ccy.Profinet1.xml, dbus/org.ccy.PowerStage1.xml) is the source of truth;
+this module mirrors it and pure tests (tests/unit/test_contract_enums.py for CONTRACT,
+tests/unit/test_power_stage_contract.py and tests/unit/test_profinet_contract.py for
+POWER_STAGE) hold the two together. Both live on one bus name, org.ccy.Profinet, on two
+objects: the unit's own Profinet1 on /org/ccy/Profinet (station, AR, cycle statistics,
+alarms) and the power stage on /org/ccy/PowerStage, which ccy-evse drives. Each object also
+carries org.ccy.Errors1 with its own catalogue. The module-level names IFACE, OBJECT_PATH,
+Method, Prop and Mode are the power stage's (ccy-evse's vocabulary); the unit's own are
+PROFINET_IFACE, PROFINET_OBJECT_PATH, ProfinetProp, ProfinetMethod, ArState, UnitMode.
 """
 
 from enum import StrEnum
@@ -30,12 +34,13 @@ and at the end of charging)."""
 
 
 class Mode(StrEnum):
-    """PowerStage1.Mode (ccy-profinet's issue adds Discharge)."""
+    """PowerStage1.Mode and SetMode's argument."""
 
     OFF = "Off"
     CABLE_CHECK = "CableCheck"
     PRE_CHARGE = "PreCharge"
     CHARGE = "Charge"
+    DISCHARGE = "Discharge"
 
 
 class IsolationStatus(StrEnum):
@@ -120,6 +125,22 @@ OVER_CURRENT = ErrorSpec(
     stops_power=True,
     source="IEC 61851-23 (overcurrent protection of the DC output)",
 )
+PLC_RECONNECTING = ErrorSpec(
+    "PlcReconnecting",
+    Severity.MEDIUM,
+    "the PLC's cyclic data stopped before current flowed; the stage is Off and waits up to "
+    "the reconnect grace time for the PLC, then needs a new CableCheck",
+    stops_power=False,
+    source="ccy (issue 14: a PLC that reconnects during a session; profinet.md AR abort)",
+)
+PLC_LOST = ErrorSpec(
+    "PlcLost",
+    Severity.HIGH,
+    "the PLC's cyclic data stopped (AR aborted, data-hold time expired, released) while "
+    "current flowed, or did not return within the reconnect grace time; the stage is Off",
+    stops_power=True,
+    source="profinet.md (data-hold watchdog: DHT expired aborts the AR and stops power)",
+)
 LEASE_EXPIRED = ErrorSpec(
     "LeaseExpired",
     Severity.HIGH,
@@ -128,7 +149,7 @@ LEASE_EXPIRED = ErrorSpec(
     source="ccy (contracts.md: the power stage goes Off when its setpoint lease runs out)",
 )
 
-CONTRACT = UnitContract(
+POWER_STAGE = UnitContract(
     unit=UNIT,
     bus_name=BUS_NAME,
     object_path=OBJECT_PATH,
@@ -147,9 +168,102 @@ CONTRACT = UnitContract(
         SELF_TEST_FAILED,
         OVER_CURRENT,
         LEASE_EXPIRED,
+        PLC_RECONNECTING,
+        PLC_LOST,
     ),
     signal_args=dict(ERRORS_SIGNAL_ARGS),
 )
-"""ccy-profinet's contract as far as it exists: the power stage. ccy-profinet's own issue
-adds org.ccy.Profinet1 (on /org/ccy/Profinet) and Mode "Discharge"."""
-POWER_STAGE = CONTRACT
+"""The power stage: org.ccy.PowerStage1 + org.ccy.Errors1 on /org/ccy/PowerStage."""
+
+
+# ---------------------------------------------------------------- org.ccy.Profinet1
+PROFINET_OBJECT_PATH = "/org/ccy/Profinet"
+PROFINET_IFACE = "org.ccy.Profinet1"
+BSP_BUS_NAME = "org.ccy.Bsp"
+"""Watched (properties only) and called once: Bsp1.Identify on a DCP Signal."""
+FAULTS_OBJECT_PATH = "/org/ccy/sim/PowerStage"
+FAULTS_IFACE = "org.ccy.sim.PowerStageFaults1"
+"""Simulated mode only, not part of the contract (no XML in dbus/): fault injection for the
+tests. On its own object so the contract objects export exactly their XML's interfaces."""
+
+
+class UnitMode(StrEnum):
+    """Profinet1.Mode: the config key profinet.mode."""
+
+    SIMULATED = "simulated"
+    PLC = "plc"
+
+
+class ArState(StrEnum):
+    """Profinet1.ArState: the application relation with the PLC."""
+
+    DISABLED = "Disabled"
+    WAITING = "WaitingForConnect"
+    STARTUP = "Startup"
+    PRM_END = "PrmEnd"
+    DATA_EXCHANGE = "DataExchange"
+
+
+class ProfinetProp(StrEnum):
+    MODE = "Mode"
+    INTERFACE = "Interface"
+    MAC_ADDRESS = "MacAddress"
+    STATION_NAME = "StationName"
+    IP_ADDRESS = "IpAddress"
+    NETMASK = "Netmask"
+    GATEWAY = "Gateway"
+    AR_STATE = "ArState"
+    PLC_CONNECTED = "PlcConnected"
+    PLC_ADDRESS = "PlcAddress"
+    LAST_ABORT_REASON = "LastAbortReason"
+    CYCLE_TIME = "CycleTime"
+    CYCLE_STATISTICS = "CycleStatistics"
+    ACTIVE_DIAGNOSES = "ActiveDiagnoses"
+    LAST_ALARM = "LastAlarm"
+
+
+class ProfinetMethod(StrEnum):
+    RESET_STATION = "ResetStation"
+
+
+AR_ABORTED = ErrorSpec(
+    "ArAborted",
+    Severity.MEDIUM,
+    "the application relation with the PLC was aborted (reason in the message); cleared when "
+    "data exchange runs again. The power stage's PlcLost/PlcReconnecting say what it did",
+    stops_power=False,
+    source="profinet.md (AR abort codes, data-hold watchdog)",
+)
+NETWORK_SETUP_FAILED = ErrorSpec(
+    "NetworkSetupFailed",
+    Severity.LOW,
+    "the IP address or gateway the PLC set could not be applied to the interface",
+    stops_power=False,
+    source="profinet.md (DCP Set IP applied to the interface); seed: Failed to set default gateway",
+)
+BSP_IDENTIFY_FAILED = ErrorSpec(
+    "IdentifyFailed",
+    Severity.LOW,
+    "the PLC's DCP Signal could not blink the status LED (Bsp1.Identify failed or ccy-bsp is "
+    "not running)",
+    stops_power=False,
+    source="profinet.md (DCP Control Signal); contracts.md (ccy-profinet calls Bsp1.Identify)",
+)
+
+CONTRACT = UnitContract(
+    unit=UNIT,
+    bus_name=BUS_NAME,
+    object_path=PROFINET_OBJECT_PATH,
+    interfaces=(PROFINET_IFACE, ERRORS_IFACE),
+    enums={
+        f"{PROFINET_IFACE}.Mode": UnitMode,
+        f"{PROFINET_IFACE}.ArState": ArState,
+        **ERRORS_ENUMS,
+    },
+    errors=(AR_ABORTED, NETWORK_SETUP_FAILED, BSP_IDENTIFY_FAILED),
+    signal_args=dict(ERRORS_SIGNAL_ARGS),
+)
+"""ccy-profinet's own interface, org.ccy.Profinet1 + org.ccy.Errors1 on /org/ccy/Profinet.
+The unit also serves :data:`POWER_STAGE` on /org/ccy/PowerStage under the same bus name."""
+CONTRACTS = (CONTRACT, POWER_STAGE)
+"""Both objects of org.ccy.Profinet (the bus test compares each with its XML)."""

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The simulated DC power stage: the model behind org.ccy.PowerStage1 without a PLC.
+"""The simulated DC power stage as a stand-alone bus service (``python -m ccy.sim.power_stage``).
 
-``model`` is pure (inputs carry their time, no bus, no clock of its own): modes, the voltage
-ramp, the EV load (``load``), the insulation monitor (``isolation``), the meter and the
-setpoint lease, with fault injection for the tests. ccy-evse's tests drive it directly now;
-ccy-profinet serves it on the bus when ``profinet.mode`` is ``simulated``.
+The model (modes, voltage ramp, EV load, insulation monitor, meter, setpoint lease, fault
+injection) and its bus server live in ccy.profinet.stage, because ccy-profinet serves them in
+profinet.mode simulated and the product never imports ccy.sim; the modules here re-export
+them so simulators and tests keep their import paths.
 """
