@@ -66,9 +66,11 @@ def test_users() -> None:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    """The simulated charger: private bus, MCU simulator on a pty, the units, all real."""
+    """The safety link on the bus: private bus, MCU simulator on a pty, ccy-bsp, all real.
+    Alone (BSP_ONLY): these tests drive Bsp1 as ccy-evse would, so ccy-evse must not run.
+    tests/bus/test_contract.py runs the whole stack (its own fixture)."""
     directory = traversable_tmp("ccy-stack-")
-    s = Stack(directory)
+    s = Stack(directory, table="ccy.sim.stack_table:BSP_ONLY")
     s.up()
     try:
         yield s

@@ -11,7 +11,9 @@ to the contract modules without a bus.
 """
 
 import re
+import shutil
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import pytest
 from ccy.runtime.contract import unit_contracts
 from ccy.sim.stack import Stack
 from ccy.sim.stack_table import STACK
+from ccy.testing.folders import traversable_tmp
 from ccy.testing.introspection import interfaces, members, notes
 
 # No root mark: the stack grants the invoking user what ccy's users get (issue 10: the contract
@@ -37,6 +40,19 @@ RUNNING = {row.name for row in STACK}
 OBJECTS = [
     (c.bus_name, c.object_path, list(c.interfaces)) for c in unit_contracts() if c.unit in RUNNING
 ]
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    """The whole simulated stack: every unit the stack table runs."""
+    directory = traversable_tmp("ccy-contract-")
+    s = Stack(directory)
+    s.up()
+    try:
+        yield s
+    finally:
+        s.down()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_every_contract_is_checked_on_the_bus() -> None:

@@ -26,7 +26,7 @@ import pytest
 from ccy.ctl.cmd_status import UNITS, ObjectView, UnitState, UnitView, read_all
 from ccy.sim.mcu.control import send_command
 from ccy.sim.stack import Stack
-from ccy.sim.stack_table import STACK
+from ccy.sim.stack_table import BSP_ONLY
 from ccy.testing.bus_daemon import ADDRESS_ENV, PrivateBus, user_policy
 from ccy.testing.folders import traversable_tmp
 
@@ -34,9 +34,6 @@ TOP = Path(__file__).resolve().parents[2]
 CCYCTL = str(Path(sys.executable).parent / "ccyctl")
 UNIT_NAMES = [view.unit for view in UNITS]
 HERE = Path(__file__).resolve().parent
-
-BSP_ONLY = tuple(row for row in STACK if row.name == "ccy-bsp")
-"""The stack table for ccy-bsp alone (the supervisor imports it as test_ctl_status:BSP_ONLY)."""
 
 
 def ccyctl(address: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -100,20 +97,14 @@ def wait_for(probe: Any, wanted: Any, timeout_s: float = 10.0) -> Any:
 def bsp_stack() -> Iterator[Stack]:
     """ccy-bsp on the MCU simulator under its own private bus; no other unit runs."""
     assert len(BSP_ONLY) == 1
-    before = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), before) if p)
     directory = traversable_tmp("ccy-status-stack-")
-    stack = Stack(directory, table="test_ctl_status:BSP_ONLY")
+    stack = Stack(directory, table="ccy.sim.stack_table:BSP_ONLY")
     try:
         stack.up()
         yield stack
     finally:
         stack.down()
         shutil.rmtree(directory, ignore_errors=True)
-        if before is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = before
 
 
 def test_status_shows_every_unit_as_the_stack_runs_it(bsp_stack: Stack) -> None:

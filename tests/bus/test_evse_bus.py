@@ -17,14 +17,20 @@ from dbus_fast.aio import MessageBus
 
 from ccy.evse.records import RecordReader, database_path
 from ccy.runtime.paths import Paths
-from ccy.testing.charger import BSP, ChargerRig, EvseClient, charger_rig
+from ccy.testing.charger import (
+    BSP,
+    SESSION_CORE_TABLE,
+    ChargerRig,
+    EvseClient,
+    charger_rig,
+)
 
 NAN = math.nan
 
 
 @pytest.fixture(scope="module")
 def rig() -> Iterator[ChargerRig]:
-    with charger_rig("ccy-evse-bus-") as r:
+    with charger_rig("ccy-evse-bus-", SESSION_CORE_TABLE) as r:
         yield r
 
 

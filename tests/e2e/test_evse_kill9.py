@@ -16,6 +16,7 @@ from ccy.runtime.paths import Paths
 from ccy.testing.charger import (
     BSP,
     NAN,
+    SESSION_CORE_TABLE,
     STAGE,
     ChargerRig,
     EvseClient,
@@ -29,7 +30,7 @@ CLEANUP_LINE = "Cleaning up any other transaction on start up"
 
 @pytest.fixture(scope="module")
 def rig() -> Iterator[ChargerRig]:
-    with charger_rig("ccy-evse-kill9-") as r:
+    with charger_rig("ccy-evse-kill9-", SESSION_CORE_TABLE) as r:
         yield r
 
 

@@ -207,7 +207,9 @@ def test_ccy_target_wants_every_ccy_service(staged_root: Path) -> None:
 def test_health_check_gates_boot_complete(staged_root: Path) -> None:
     unit = parse_unit(staged_root / UNIT_DIR / "ccy-health-check.service")
     assert unit["Unit"]["Before"] == ["boot-complete.target"]
-    assert unit["Unit"]["After"] == ["ccy.target"]
+    # A slot whose firewall did not load is not good either (its ports would be open).
+    assert unit["Unit"]["After"] == ["ccy.target ccy-firewall.service"]
+    assert unit["Unit"]["Requires"] == ["ccy.target ccy-firewall.service"]
     assert unit["Install"]["RequiredBy"] == ["boot-complete.target"]
     assert unit["Service"]["Type"] == ["oneshot"]
     (exec_start,) = unit["Service"]["ExecStart"]
@@ -238,7 +240,10 @@ def test_tmpfiles_owners_exist_in_sysusers() -> None:
         "/var/log/ccy",
         "/var/log/ccy/sessions",
         "/run/ccy",
+        "/etc/ccy/auth",
     }
+    auth_list = tmpfiles()["/etc/ccy/auth"]  # token ids in clear: root writes, ccy-auth reads
+    assert (auth_list.mode, auth_list.user, auth_list.group) == ("0750", "root", "ccy-auth")
 
 
 def test_every_unit_has_its_own_closed_state_folder() -> None:
@@ -261,7 +266,11 @@ def test_unit_users_are_no_operators_and_share_only_ccy_unit() -> None:
     assert set(UNIT_USERS) == users, "the policy table and sysusers.d name other units"
     assert {u for u, g in members if g == UNIT_GROUP} == set(UNIT_USERS)
     assert not {(u, g) for u, g in members if g in (OPERATOR_GROUP, READER_GROUP)}
-    assert {(u, g) for u, g in members if g != UNIT_GROUP} == {("ccy-bsp", "dialout")}
+    # Serial ports: the safety MCU's UART (ccy-bsp) and the RFID reader (ccy-auth).
+    assert {(u, g) for u, g in members if g != UNIT_GROUP} == {
+        ("ccy-bsp", "dialout"),
+        ("ccy-auth", "dialout"),
+    }
 
 
 def test_service_units_use_their_state_folder_and_groups(staged_root: Path) -> None:

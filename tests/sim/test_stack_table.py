@@ -12,7 +12,9 @@ import yaml
 
 from ccy.sim.restart import Outcome, RestartTracker, describe_status, is_failure
 from ccy.sim.stack_table import (
+    BSP_ONLY,
     NEVER,
+    SESSION_CORE,
     SIMULATORS,
     STACK,
     RestartRule,
@@ -40,7 +42,12 @@ def test_committed_table_is_consistent() -> None:
     for unit in STACK:
         assert unit.command in scripts, f"{unit.name}: no console script {unit.command}"
         assert unit.config_section in profile, f"{unit.name}: sim.yaml lacks its section"
-    assert [s.name for s in simulators_for(STACK)] == ["mcu-sim"]
+    assert [s.name for s in simulators_for(STACK)] == ["mcu-sim", "rfid-sim"]
+    # The named subsets are the stack's own rows, in its order.
+    assert (STACK[0],) == BSP_ONLY and BSP_ONLY[0].name == "ccy-bsp"
+    assert [r.name for r in SESSION_CORE] == [
+        r.name for r in STACK if r.name in ("ccy-bsp", "ccy-evse", "ccy-profinet")
+    ]
 
 
 def test_duplicate_names_and_unknown_simulators_are_refused() -> None:

@@ -16,6 +16,7 @@ from ccy.auth import contract as auth
 from ccy.bsp import contract as bsp
 from ccy.evse import contract as evse
 from ccy.profinet import contract as profinet
+from ccy.v2g import contract as v2g
 from ccy.runtime.policy import (
     OPERATOR_GROUP,
     POLICIES,
@@ -58,6 +59,7 @@ def test_bus_names_come_from_contracts() -> None:
         (profinet.BUS_NAME, profinet.UNIT),
         (evse.BUS_NAME, evse.UNIT),
         (auth.BUS_NAME, auth.UNIT),
+        (v2g.BUS_NAME, v2g.UNIT),
     ]
 
 

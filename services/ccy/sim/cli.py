@@ -65,10 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", type=Path, help="keep the run in DIR (default: a temp folder)")
     demo.set_defaults(func=_demo)
     cli_mcu.register(sub)
+    sub.add_parser(
+        "ev", help="the EV simulator against the stack (ccy-sim ev --help)", add_help=False
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    rest = list(sys.argv[1:] if argv is None else argv)
+    if rest[:1] == ["ev"]:  # its own options: ccy.sim.ev.cli
+        from ccy.sim.ev.cli import main as ev_main
+
+        sys.exit(ev_main(rest[1:]))
     args = build_parser().parse_args(argv)
     try:
         sys.exit(args.func(args))

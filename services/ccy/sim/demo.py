@@ -34,7 +34,8 @@ class DemoFailed(RuntimeError):
 
 class Demo:
     def __init__(self, directory: Path) -> None:
-        self.stack = Stack(directory)
+        # The safety-link story: ccy-bsp alone, driven as ccy-evse would drive it.
+        self.stack = Stack(directory, table="ccy.sim.stack_table:BSP_ONLY")
         self.log = _narrator(self.stack.layout)
         self.bsp: BspClient | None = None
 

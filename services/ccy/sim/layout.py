@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccy.pki.v2g_dev import make_v2g_dev_pki
 from ccy.runtime.paths import profiles_dir
 from ccy.sim.mcu.control import mcu_control_path
 
@@ -133,6 +134,9 @@ class Layout:
         link = self.dir / "etc" / "ccy" / "config.yaml"
         link.unlink(missing_ok=True)
         link.symlink_to("sim.yaml")
+        certs = self.dir / "etc" / "ccy" / "certs"
+        if not certs.exists():  # ccy-v2g's TLS: the development chains, made once per folder
+            make_v2g_dev_pki(certs)
         for name in LED_NAMES:
             led = self.dir / "sys" / "class" / "leds" / name
             led.mkdir(parents=True, exist_ok=True)

@@ -102,8 +102,23 @@ STACK: tuple[UnitRow, ...] = (
     UnitRow(name="ccy-bsp", command="ccy-bsp", config_section="bsp", needs=("mcu-sim",)),
     UnitRow(name="ccy-evse", command="ccy-evse", config_section="evse"),
     UnitRow(name="ccy-auth", command="ccy-auth", config_section="auth", needs=("rfid-sim",)),
+    UnitRow(name="ccy-v2g", command="ccy-v2g", config_section="v2g"),
 )
 """The units built so far, in start order (``ccy-sim down`` stops them in reverse)."""
+
+
+def subset(*names: str) -> tuple[UnitRow, ...]:
+    """The rows of ``STACK`` with these names, in the stack's order (unknown names are
+    ignored, so a subset may name a unit before it joins the stack)."""
+    return tuple(row for row in STACK if row.name in names)
+
+
+BSP_ONLY = subset("ccy-bsp")
+"""The safety link alone (``ccy-sim up --table ccy.sim.stack_table:BSP_ONLY``): ccy-bsp's own
+bus tests drive Bsp1 as ccy-evse would, so no ccy-evse may run beside them."""
+SESSION_CORE = subset("ccy-bsp", "ccy-evse", "ccy-profinet")
+"""What a charging session needs without the vehicle side and authorization: tests that
+call Evse1 the way ccy-v2g and ccy-auth do, with neither running."""
 
 
 class TableError(ValueError):

@@ -33,7 +33,7 @@ from dbus_fast.aio import MessageBus
 from ccy.evse.contract import BUS_NAME, IFACE, OBJECT_PATH
 from ccy.sim.mcu.control import send_command
 from ccy.sim.stack import Stack
-from ccy.sim.stack_table import STACK
+from ccy.sim.supervisor import load_table
 from ccy.testing.folders import traversable_tmp
 
 READY_WAIT_S = 30.0
@@ -41,6 +41,11 @@ READY_WAIT_S = 30.0
 NAN = math.nan
 STAGE_ARGS = ("-m", "ccy.sim.power_stage", "--tick-ms", "20")
 PROFINET_UNIT = "ccy-profinet"
+AUTH_UNIT = "ccy-auth"
+DEFAULT_TABLE = "ccy.sim.stack_table:STACK"
+SESSION_CORE_TABLE = "ccy.sim.stack_table:SESSION_CORE"
+"""ccy-bsp, ccy-evse and the power stage only: for tests that call Evse1 as ccy-v2g and
+ccy-auth do."""
 BSP: dict[str, Any] = {"dest": "org.ccy.Bsp", "path": "/org/ccy/Bsp", "iface": "org.ccy.Bsp1"}
 STAGE: dict[str, Any] = {
     "dest": "org.ccy.Profinet",
@@ -52,15 +57,17 @@ STAGE: dict[str, Any] = {
 class ChargerRig:
     """The stack in ``directory`` plus the helper processes a test starts beside it."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, table: str = DEFAULT_TABLE) -> None:
         self.dir = directory
-        self.stack = Stack(directory / "stack")
+        self.stack = Stack(directory / "stack", table=table)
+        self.units = frozenset(row.name for row in load_table(table))
+        """The units the stack runs (``table``: ``module:ATTRIBUTE`` of ccy.sim.stack_table)."""
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     # ---------------------------------------------------------------- processes
     def up(self) -> None:
         self.stack.up()
-        if PROFINET_UNIT not in {row.name for row in STACK}:
+        if PROFINET_UNIT not in self.units:
             self.start("stage", list(STAGE_ARGS))
 
     def down(self) -> None:
@@ -109,7 +116,7 @@ class ChargerRig:
     @property
     def stage_process(self) -> str:
         """The process serving the power stage: ccy-profinet once the stack runs it."""
-        return PROFINET_UNIT if PROFINET_UNIT in {r.name for r in STACK} else "stage"
+        return PROFINET_UNIT if PROFINET_UNIT in self.units else "stage"
 
     def kill(self, name: str) -> None:
         """SIGKILL a unit of the stack (its supervisor restarts it, as systemd's
@@ -162,10 +169,10 @@ class ChargerRig:
 
 
 @contextmanager
-def charger_rig(prefix: str = "ccy-charger-") -> Iterator[ChargerRig]:
+def charger_rig(prefix: str = "ccy-charger-", table: str = DEFAULT_TABLE) -> Iterator[ChargerRig]:
     """A started rig in a fresh folder every user can traverse; stopped and removed after."""
     directory = traversable_tmp(prefix)
-    rig = ChargerRig(directory)
+    rig = ChargerRig(directory, table)
     try:
         rig.up()
         yield rig
@@ -259,7 +266,9 @@ TOKEN = "[redacted] hash: 29F2679CA504908"
 
 async def to_charging(rig: ChargerRig, c: EvseClient) -> str:
     """Plug in, bind, authorize, CE C, cable check, precharge, PowerDelivery(Start): the
-    vehicle-session calls ccy-v2g makes. Returns the session id."""
+    vehicle-session calls ccy-v2g makes. The authorization is ccy-auth's when the stack runs
+    it (its dummy provider, as in the seed), else this client's, as ccy-auth would call it.
+    Returns the session id."""
     try:
         await c.until("WaitingFor", [])
     except AssertionError as exc:
@@ -267,7 +276,10 @@ async def to_charging(rig: ChargerRig, c: EvseClient) -> str:
     rig.mcu(cmd="plug")
     session = await c.until("SessionId", lambda v: v != "")
     await c.ok("BindSession", "sss", "E2804BEFDABADD0C", "[redacted] hash: 1", PROTOCOL_DC)
-    await c.ok("Authorize", "sss", session, TOKEN, "RFID")
+    if AUTH_UNIT in rig.units:
+        await c.until("Authorized", True)
+    else:
+        await c.ok("Authorize", "sss", session, TOKEN, "RFID")
     await c.ok("ChargeParameters", "dddddd", 1000.0, NAN, 3000.0, NAN, 3e6, NAN)
     rig.mcu(cmd="set_ce", state="C")
     await c.until("CeState", "C", **BSP)

@@ -9,7 +9,6 @@ unit user may (:data:`~ccy.runtime.policy.model.READS` and signals).
 Bus names, owners and interface names come from each unit's contract module; a row exists
 only once that unit's contract does. Still to come, as contracts.md gives them:
 
-- org.ccy.V2g: no unit calls it (operators and readers only);
 - org.ccy.Profinet gains Profinet1 (ccy-profinet's own issue): no unit calls it.
 
 This module is the one place in ccy.runtime that names the units, as the stack table does.
@@ -19,6 +18,7 @@ from ccy.auth import contract as auth
 from ccy.bsp import contract as bsp
 from ccy.evse import contract as evse
 from ccy.profinet import contract as profinet
+from ccy.v2g import contract as v2g
 from ccy.runtime.policy.model import BusPolicy, Member
 
 UNIT_USERS: tuple[str, ...] = ("ccy-bsp", "ccy-evse", "ccy-v2g", "ccy-profinet", "ccy-auth")
@@ -65,4 +65,6 @@ POLICIES: tuple[BusPolicy, ...] = (
             "ccy-v2g": tuple(Member(auth.IFACE, m) for m in auth.V2G_METHODS),
         },
     ),
+    # org.ccy.V2g: no methods, no unit calls it; operators and readers only.
+    BusPolicy(v2g.CONTRACT),
 )

@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``ccy-sim ev``: run the EV simulator against a stack or an address.
+
+    ccy-sim ev --dir DIR [--tls] [--loops N] [--service mcs|dc] [--mode dynamic|scheduled]
+               [--pause] [--fault silence-after=N|drop-tls|out-of-sequence]
+    ccy-sim ev --host ::1 --port 50000 [--tls --root-ca V2G_ROOT_CA.pem] ...
+    ccy-sim ev --sdp-port 15118 --interface ccy-evcc0 ...
+
+With ``--dir`` the SECC is the stack's ccy-v2g: its SDP port comes from its bus
+(``org.ccy.V2g1.SdpPort`` on DIR's private bus) and the V2G root from the stack's certificate
+store (DIR/etc/ccy/certs); SDP runs on ``--interface`` (``lo``: unicast to ::1, which is how
+the stack runs without root; an interface name: ff02::1 there, e.g. inside the vehicle's
+network namespace). The session is printed as journal lines on stdout; the exit status is 0
+when the session (or the planned fault) completed, 1 when it failed, with one line saying why.
+"""
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ccy.pki.layout import CertsLayout
+from ccy.runtime.journal import JournalLineFormatter
+from ccy.sim.ev.evcc import EvError, EvOptions, Fault, run_ev
+from ccy.sim.ev.messages import ControlMode
+from ccy.v2g import tls as tls_mod
+
+IDENTIFIER = "ccy-sim-ev"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ccy-sim ev", description=__doc__.split("\n\n")[0])
+    where = p.add_argument_group("where the SECC is")
+    where.add_argument("--dir", type=Path, help="a stack started by `ccy-sim up --dir DIR`")
+    where.add_argument("--host", default="::1", help="SECC address without SDP (default ::1)")
+    where.add_argument("--port", type=int, help="SECC TCP/TLS port without SDP")
+    where.add_argument("--sdp-port", type=int, help="discover the SECC by SDP on this port")
+    where.add_argument("--interface", default="lo", help="SDP interface (default lo)")
+    sec = p.add_argument_group("security")
+    sec.add_argument("--tls", action="store_true", help="TLS 1.3 (default: no TLS)")
+    sec.add_argument("--root-ca", type=Path, help="V2G root to trust (default: DIR's store)")
+    sec.add_argument(
+        "--vehicle-cert",
+        action="store_true",
+        help="present the OEM leaf in mutual TLS (default with --pause --tls)",
+    )
+    run = p.add_argument_group("the session")
+    run.add_argument("--service", choices=("mcs", "dc"), default="mcs")
+    run.add_argument("--mode", choices=[c.value for c in ControlMode], default="dynamic")
+    run.add_argument("--loops", type=int, default=3, help="DC_ChargeLoop requests (default 3)")
+    run.add_argument("--loop-interval-ms", type=int, default=100)
+    run.add_argument(
+        "--pre-charge-requests",
+        type=int,
+        help="end pre-charge after N requests whatever the voltage (for SECC simulators)",
+    )
+    run.add_argument("--pause", action="store_true", help="pause after the loops, then resume")
+    run.add_argument("--fault", help="silence-after=N | drop-tls | out-of-sequence")
+    return p
+
+
+async def _stack_sdp_port(directory: Path) -> int:
+    """The SDP port of the stack's ccy-v2g, read from its bus."""
+    from dbus_fast import Message, MessageType
+    from dbus_fast.aio import MessageBus
+
+    from ccy.v2g import contract
+
+    socket_path = directory / "run" / "bus" / "system_bus_socket"
+    bus = await MessageBus(bus_address=f"unix:path={socket_path}").connect()
+    try:
+        reply = await bus.call(
+            Message(
+                destination=contract.BUS_NAME,
+                path=contract.OBJECT_PATH,
+                interface="org.freedesktop.DBus.Properties",
+                member="Get",
+                signature="ss",
+                body=[contract.IFACE, "SdpPort"],
+            )
+        )
+    finally:
+        bus.disconnect()
+    if reply is None or reply.message_type is MessageType.ERROR:
+        detail = reply.body[0] if reply is not None and reply.body else "no reply"
+        raise EvError(f"ccy-v2g in {directory} did not give its SDP port ({detail})")
+    return int(reply.body[0].value)
+
+
+async def _options(args: argparse.Namespace) -> EvOptions:
+    fault = Fault.parse(args.fault) if args.fault else None
+    if fault is not None and fault.kind == "drop-tls" and not args.tls:
+        raise EvError("--fault drop-tls needs --tls")
+    tls_ctx = None
+    if args.tls:
+        root = args.root_ca
+        store = CertsLayout(args.dir / "etc/ccy/certs") if args.dir else None
+        if root is None and store is not None:
+            root = store.v2g_root
+        if root is None:
+            raise EvError("--tls needs --root-ca FILE or --dir DIR")
+        chain = key = None
+        if args.vehicle_cert or args.pause:
+            if store is None:
+                raise EvError("a vehicle certificate needs --dir DIR (its client/oem chain)")
+            chain, key = store.oem_chain, store.oem_key
+        try:
+            tls_ctx = tls_mod.client_context(root, chain_file=chain, key_file=key)
+        except (OSError, tls_mod.TlsError) as exc:
+            raise EvError(f"TLS client setup: {exc}") from None
+    sdp_port = args.sdp_port
+    if args.dir is not None and sdp_port is None and args.port is None:
+        sdp_port = await _stack_sdp_port(args.dir)
+    if sdp_port is None and args.port is None:
+        raise EvError("say where the SECC is: --dir DIR, --sdp-port N or --host/--port")
+    return EvOptions(
+        host=args.host,
+        port=args.port or 0,
+        sdp_port=sdp_port,
+        interface=args.interface,
+        tls=tls_ctx,
+        service=args.service,
+        control_mode=ControlMode(args.mode),
+        loops=args.loops,
+        loop_interval_s=args.loop_interval_ms / 1000,
+        pause=args.pause,
+        fault=fault,
+        pre_charge_requests=args.pre_charge_requests,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.loops < 1:
+        parser.error("--loops must be at least 1")
+    log = logging.getLogger("ccy.sim.ev")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JournalLineFormatter(IDENTIFIER))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+    async def go() -> str:
+        options = await _options(args)
+        result = await run_ev(options, log)
+        count = sum(result.requests.values())
+        return f"{result.outcome} (session {result.session_id}, {count} requests)"
+
+    try:
+        summary = asyncio.run(go())
+    except (EvError, ValueError) as exc:
+        print(f"ccy-sim ev: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ccy-sim ev: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        log.removeHandler(handler)
+    print(f"ccy-sim ev: {summary}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
