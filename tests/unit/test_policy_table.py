@@ -16,7 +16,6 @@ from ccy.auth import contract as auth
 from ccy.bsp import contract as bsp
 from ccy.evse import contract as evse
 from ccy.profinet import contract as profinet
-from ccy.v2g import contract as v2g
 from ccy.runtime.policy import (
     OPERATOR_GROUP,
     POLICIES,
@@ -28,6 +27,7 @@ from ccy.runtime.policy import (
     render,
 )
 from ccy.runtime.policy.model import PROPERTIES
+from ccy.v2g import contract as v2g
 
 DBUS_DIR = Path(__file__).resolve().parents[2] / "dbus"
 BSP_POLICY = next(p for p in POLICIES if p.contract is bsp.CONTRACT)

@@ -18,8 +18,8 @@ from ccy.auth import contract as auth
 from ccy.bsp import contract as bsp
 from ccy.evse import contract as evse
 from ccy.profinet import contract as profinet
-from ccy.v2g import contract as v2g
 from ccy.runtime.policy.model import BusPolicy, Member
+from ccy.v2g import contract as v2g
 
 UNIT_USERS: tuple[str, ...] = ("ccy-bsp", "ccy-evse", "ccy-v2g", "ccy-profinet", "ccy-auth")
 """The static users of the five units (services/systemd/sysusers.d/ccy.conf, group ccy-unit).
