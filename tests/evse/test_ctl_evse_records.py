@@ -94,13 +94,22 @@ def test_session_show_prints_the_log_readably(root: Path, which: str) -> None:
     out = done.stdout
     assert out.startswith(f"Session {SID}\n")
     assert "Ended: 2025-12-02T13:51:38Z (EVDisconnected)" in out
-    transactions = out.split("Transactions: 2\n")[1].split("Errors:")[0]
-    assert "TransactionStarted  transaction_id=tx-1" in transactions
+    overview = out.split("Ended:")[1].split("Transactions:")[0]
+    assert "Duration: 9.000 s\n" in overview
+    assert (
+        f"Transaction tx-1, token {TOKEN}: finished EmergencyStop at 2025-12-02T13:51:29.127Z,"
+        " energy unknown" in overview
+    )
+    transactions = out.split("Transactions: 2\n")[1].split("Errors and stops:")[0]
+    assert "+0.001 s  TransactionStarted  transaction_id=tx-1" in transactions
     assert "reason=EmergencyStop" in transactions
-    errors = out.split("Errors: 1\n")[1].split("Events:")[0]
+    errors = out.split("Errors and stops: 1\n")[1].split("Events:")[0]
     assert "ErrorRaised  unit=ccy-bsp  type=EmergencyStop  subtype=EmergencyInput" in errors
-    assert "Events: 4\n  2025-12-02T13:51:29.123Z  StateChanged  old=Idle" in out
-    assert "2025-12-02T13:51:29.126Z  EV → DC_ChargeLoopReq" in out
+    assert (
+        "Events: 4\n  2025-12-02T13:51:29.123Z    +0.000 s  StateChanged  "
+        "Idle → WaitingForAuthentication\n" in out
+    )
+    assert "2025-12-02T13:51:29.126Z    +0.003 s  EV → DC_ChargeLoopReq" in out
     assert '{"EVTargetVoltage":800.0}' in out and "EXI 8098" in out
     assert "Timing:\n  Timing statistics\n  ConnSetup | HLC_PWM_5%_ON | Total" in out
 

@@ -64,6 +64,7 @@ INSTALL_TABLE: tuple[Install, ...] = (
     # ccy-system_1.0.bb
     Install(SYSTEM_FILES, "*.service", "usr/lib/systemd/system", 0o644),
     Install(SYSTEM_FILES, "*.nft", "usr/lib/ccy", 0o644),
+    Install(LAYER / "files" / "gsdml", "GSDML-*.xml", "usr/share/ccy/gsdml", 0o644),
     Install(SYSTEM_FILES, "*.mount", "usr/lib/systemd/system", 0o644),
     Install(SYSTEM_FILES, "ccy-health-check", "usr/libexec/ccy", 0o755),
     Install(SYSTEM_FILES, "fw_env.config", "etc", 0o644),

@@ -56,6 +56,9 @@ do_install:append() {
     install -d ${D}${datadir}/ccy/config/manifests ${D}${datadir}/ccy/config/profiles
     install -m 0644 ${S}/config/manifests/*.yaml ${D}${datadir}/ccy/config/manifests/
     install -m 0644 ${S}/config/profiles/*.yaml ${D}${datadir}/ccy/config/profiles/
+    # The GSDML for the PLC's engineering tool (generated from ccy.profinet.io_layout).
+    install -d ${D}${datadir}/ccy/gsdml
+    install -m 0644 ${S}/meta-ccy/files/gsdml/GSDML-*.xml ${D}${datadir}/ccy/gsdml/
     install -d ${D}${docdir}/ccy
     install -m 0644 ${S}/README.md ${D}${docdir}/ccy/
     # A fresh image runs the board profile; `ccyctl config apply` replaces the link.
@@ -88,6 +91,7 @@ FILES:${PN} += "\
 # python3-gpiod (libgpiod v2 bindings, meta-python): ccy-bsp's gpiochip reset-line driver.
 RDEPENDS:${PN} = "\
     dbus \
+    iproute2 \
     python3-core \
     python3-cryptography \
     python3-dbus-fast \

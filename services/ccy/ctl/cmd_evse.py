@@ -15,8 +15,9 @@
                                             first; T is a time (2025-12-02T13:00, UTC unless it
                                             says otherwise) or an age (90s, 15m, 2h, 7d)
     ccyctl evse sessions [--limit N]        the session logs, newest first
-    ccyctl evse session show ID             one session's log: transactions, errors, events,
-                                            V2G messages, timing
+    ccyctl evse session show ID             one session's log: duration, transactions and
+                                            stops first, then every event (time and offset
+                                            from the start), V2G messages, timing
 
 Everything but ``sessions`` and ``session show`` goes over the bus (the records database is
 ccy-evse's alone, /var/lib/ccy/evse 0700). Those two read /var/log/ccy/sessions directly and
@@ -193,6 +194,8 @@ def _fields(record: dict[str, Any], skip: tuple[str, ...]) -> str:
 def _short(value: object) -> str:
     if isinstance(value, str):
         return value if value and " " not in value else repr(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:.0f}" if value.is_integer() else f"{value:.6g}"
     return str(value) if not isinstance(value, dict | list) else _compact(value)
 
 
@@ -205,9 +208,84 @@ def _when(record: dict[str, Any]) -> str:
     return utc(us, millis=True) if isinstance(us, int) else "?"
 
 
+def _kind(record: dict[str, Any]) -> str:
+    """The event's kind in one spelling: ``TransactionStarted`` and ``transaction_started``
+    are both ``transaction_started``."""
+    name = str(record.get("event", "?"))
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+STOP_KINDS = ("stop", "rejected")
+"""Events that say why power was withdrawn or a session refused (beside ``error_*``)."""
+_HIDDEN = ("us", "t", "event")
+
+
+def _offset(record: dict[str, Any], start: object) -> str:
+    us = record.get("us")
+    if not isinstance(us, int) or not isinstance(start, int):
+        return ""
+    return f"+{(us - start) / 1e6:.3f} s"
+
+
+def _event_line(record: dict[str, Any], start: object) -> str:
+    """``  time  +offset  kind  fields`` (a state change reads ``old → new``)."""
+    kind = str(record.get("event", "?"))
+    if _kind(record) in ("state", "state_changed") and "old" in record and "new" in record:
+        rest = f"{record['old']} → {record['new']}"
+        extra = _fields(record, (*_HIDDEN, "old", "new"))
+        detail = f"{rest}  {extra}" if extra else rest
+    else:
+        detail = _fields(record, _HIDDEN)
+    offset = _offset(record, start)
+    head = f"  {_when(record)}  {offset:>10}  " if offset else f"  {_when(record)}  "
+    return f"{head}{kind}  {detail}".rstrip()
+
+
+def _energy_of(finished: dict[str, Any]) -> str:
+    value = finished.get("energy_wh", finished.get("energy_Wh"))
+    return energy(float(value)) if isinstance(value, int | float) else "unknown"
+
+
+def _overview(info: dict[str, Any], events: list[dict[str, Any]]) -> list[str]:
+    """Duration, each transaction's outcome and the stops, before the details."""
+    lines = []
+    start, end = info.get("start_us"), info.get("end_us")
+    if isinstance(start, int) and isinstance(end, int):
+        lines.append(f"Duration: {(end - start) / 1e6:.3f} s")
+    finished = {
+        str(e.get("transaction_id", "")): e for e in events if _kind(e) == "transaction_finished"
+    }
+    for e in events:
+        if _kind(e) != "transaction_started":
+            continue
+        tx = str(e.get("transaction_id", "?"))
+        token = e.get("token")
+        end_of = finished.get(tx)
+        if end_of is None and len(finished) == 1 and "" in finished:
+            end_of = finished[""]  # a finish that does not repeat the id
+        outcome = (
+            f"finished {end_of.get('reason', '-')} at {_when(end_of)}, energy {_energy_of(end_of)}"
+            if end_of is not None
+            else "open"
+        )
+        by = f", token {token}" if token else ""
+        lines.append(f"Transaction {tx}{by}: {outcome}")
+    for e in events:
+        if _kind(e) == "stop":
+            why = e.get("why")
+            lines.append(
+                f"Stop at {_when(e)}: {e.get('stop', '-')} ({e.get('reason', '-')})"
+                + (f": {why}" if why else "")
+            )
+    return lines
+
+
 def format_session(folder: Path, contents: FolderContents) -> str:
-    """One session's log, readable: header, transactions, errors, events, V2G, timing."""
+    """One session's log, readable: header and overview (duration, transactions, stops), then
+    transactions, errors and stops, every event (time, offset from the start), V2G messages
+    and the timing statistics."""
     info = contents.session or {}
+    events = contents.events
     lines = [f"Session {info.get('session', folder.name)}", f"Folder: {folder}"]
     start, end = info.get("start_us"), info.get("end_us")
     lines.append(f"Started: {utc(start) if isinstance(start, int) else '-'}")
@@ -215,26 +293,23 @@ def format_session(folder: Path, contents: FolderContents) -> str:
         lines.append(f"Ended: {utc(end)} ({info.get('reason') or '-'})")
     else:
         lines.append("Ended: - (running, or ccy-evse stopped before the end)")
-    transactions = [e for e in contents.events if str(e.get("event", "")).startswith("Trans")]
-    errors = [e for e in contents.events if str(e.get("event", "")).startswith("Error")]
+    lines += _overview(info, events)
+    transactions = [e for e in events if _kind(e).startswith("transaction_")]
+    errors = [e for e in events if _kind(e).startswith("error_") or _kind(e) in STOP_KINDS]
     lines.append("")
     lines.append(f"Transactions: {len(transactions)}")
-    lines += [
-        f"  {_when(e)}  {e.get('event')}  {_fields(e, ('us', 't', 'event'))}" for e in transactions
-    ]
-    lines.append(f"Errors: {len(errors)}")
-    lines += [f"  {_when(e)}  {e.get('event')}  {_fields(e, ('us', 't', 'event'))}" for e in errors]
+    lines += [_event_line(e, start) for e in transactions]
+    lines.append(f"Errors and stops: {len(errors)}")
+    lines += [_event_line(e, start) for e in errors]
     lines.append("")
-    lines.append(f"Events: {len(contents.events)}")
-    lines += [
-        f"  {_when(e)}  {e.get('event', '?')}  {_fields(e, ('us', 't', 'event'))}"
-        for e in contents.events
-    ]
+    lines.append(f"Events: {len(events)}")
+    lines += [_event_line(e, start) for e in events]
     lines.append("")
     lines.append(f"V2G messages: {len(contents.v2g)}")
     for m in contents.v2g:
         arrow = {"rx": "EV → ", "tx": "EV ← "}.get(str(m.get("dir")), f"{m.get('dir')} ")
-        lines.append(f"  {_when(m)}  {arrow}{m.get('name', '?')}")
+        offset = _offset(m, start)
+        lines.append(f"  {_when(m)}  {offset:>10}  {arrow}{m.get('name', '?')}")
         if m.get("body") is not None:
             lines.append(f"      {_compact(m['body'])}")
         if m.get("exi"):

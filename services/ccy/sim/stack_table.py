@@ -103,6 +103,7 @@ STACK: tuple[UnitRow, ...] = (
     UnitRow(name="ccy-evse", command="ccy-evse", config_section="evse"),
     UnitRow(name="ccy-auth", command="ccy-auth", config_section="auth", needs=("rfid-sim",)),
     UnitRow(name="ccy-v2g", command="ccy-v2g", config_section="v2g"),
+    UnitRow(name="ccy-profinet", command="ccy-profinet", config_section="profinet"),
 )
 """The units built so far, in start order (``ccy-sim down`` stops them in reverse)."""
 
