@@ -273,6 +273,14 @@ def test_unit_users_are_no_operators_and_share_only_ccy_unit() -> None:
     }
 
 
+def test_ccy_evse_writes_session_logs_operators_can_read(staged_root: Path) -> None:
+    """LogsDirectory= would chown the folder to ccy-evse's group; the folder tmpfiles makes
+    (2750 ccy-evse:ccy) is opened for writing instead, so group ccy keeps reading."""
+    svc = parse_unit(staged_root / UNIT_DIR / "ccy-evse.service")["Service"]
+    assert "LogsDirectory" not in svc
+    assert "/var/log/ccy/sessions" in " ".join(svc["ReadWritePaths"]).split()
+
+
 def test_service_units_use_their_state_folder_and_groups(staged_root: Path) -> None:
     lines = tmpfiles()
     for unit in service_units(staged_root):
