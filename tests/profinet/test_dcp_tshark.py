@@ -83,8 +83,18 @@ def start_capture(net: NetLayout, cap: Path) -> subprocess.Popen[str]:
     return proc
 
 
-def stop_capture(proc: subprocess.Popen[str]) -> None:
-    """SIGINT, as at a terminal: dumpcap writes what it has and closes the file."""
+def stop_capture(proc: subprocess.Popen[str], cap: Path) -> None:
+    """SIGINT, as at a terminal: dumpcap writes what it has and closes the file. First wait
+    until the file stops growing: on a loaded machine dumpcap may not have taken the last
+    frames from the kernel yet, and SIGINT would lose them."""
+    deadline, size, since = time.monotonic() + 5, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now_size = cap.stat().st_size
+        if now_size != size:
+            size, since = now_size, time.monotonic()
+        elif time.monotonic() - since >= 0.5:
+            break
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=10)
@@ -118,7 +128,7 @@ def test_tshark_finds_nothing_malformed_in_our_dcp_and_lldp(tmp_path: Path) -> N
             dev.expect("reset")
         finally:
             dev.stop()
-            stop_capture(capture)
+            stop_capture(capture, cap)
 
     verbose = tshark("-r", str(cap), "-V")
     assert "Malformed" not in verbose
