@@ -216,6 +216,8 @@ class EvseInterface(StateInterface[EvseState]):
     def _query(self, read: Callable[[], T]) -> T:
         try:
             return read()
+        except Refused as exc:  # stopping: the records are closing
+            raise bus.error(bus.ERROR_PREFIX + exc.kind, str(exc)) from exc
         except Exception as exc:
             self._log.exception("%s: reading the records failed", IFACE)
             raise bus.error(bus.FAILED, f"the records cannot be read: {exc}") from exc

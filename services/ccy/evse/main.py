@@ -8,6 +8,14 @@ PropertiesChanged per interface; effects go out in the core's order (power withd
 Bsp1 and PowerStage1 calls (SetTarget with NO_REPLY_EXPECTED, never awaited), Evse1 signals,
 records and session-log lines (ccy.evse.recorder).
 
+The session log gets, besides the core's lines, every unit's Errors1 raise/clear and
+ccy-v2g's V2gMessage signals (ccy.evse.recorder); ccy-v2g and ccy-auth are only watched.
+
+Stop (SIGTERM): inputs are dropped from the first moment (so nothing can switch the stage on
+again behind the Off), power is withdrawn (stage Off, contactor open), then the bus is
+closed, then the records: an input arriving late (a call, a signal, a peer's reply) is
+dropped quietly, counted in one debug line; calls get org.ccy.Error.NotReady.
+
 Start-up: open the records (unfinished transactions closed with PowerLoss: "Cleaning up any
 other transaction on start up"; a corrupt or too new database ends the unit with 78, a locked
 or unopenable one with 69, each one line), export Evse1 + Errors1, watch org.ccy.Bsp and
@@ -37,9 +45,9 @@ from ccy.evse.effects import (
     StageSelfTest,
     StageTarget,
 )
-from ccy.evse.peers import BSP, STAGE, Peer, Peers
+from ccy.evse.peers import BSP, PEERS, STAGE, Peer, Peers
 from ccy.evse.properties import EVSE_TABLE
-from ccy.evse.recorder import ENABLED_KEY, Recorder
+from ccy.evse.recorder import ENABLED_KEY, ActiveRow, Recorder
 from ccy.evse.records import RecordsError, RecordStore, database_path
 from ccy.evse.session_log import SessionLogs, sessions_dir
 from ccy.evse.settings import EvseSettings
@@ -52,6 +60,9 @@ from ccy.runtime.state import StateDiff, StatePublisher
 
 TICK_PERIOD_S = 0.05
 STALE_TICKS = 20
+DISCONNECT_WAIT_S = 2.0
+"""Bound on the bus connection's close at stop (a failure bound)."""
+STOPPING = "ccy-evse is stopping"
 
 
 class EvseUnit:
@@ -80,6 +91,10 @@ class EvseUnit:
         self.peers: Peers | None = None
         self._last_tick = now
         self._tasks: list[asyncio.Task[Any]] = []
+        self.stopping = False
+        """Set when stop begins: every input from then on is dropped."""
+        self.dropped = 0
+        """Inputs dropped while stopping."""
 
     def _open_records(self) -> RecordStore:
         path = database_path(self.ctx.paths)
@@ -98,8 +113,16 @@ class EvseUnit:
         return store
 
     # ---------------------------------------------------------------- inputs
+    def _late(self) -> bool:
+        """True (and counted) when the unit is stopping: the input is dropped."""
+        if self.stopping:
+            self.dropped += 1
+        return self.stopping
+
     def call(self, name: str, *args: Any) -> Any:
         """One input: the core's method ``name`` with the time first; effects applied."""
+        if self._late():
+            raise Refused("NotReady", STOPPING)
         now = time.monotonic()
         with self.publisher.input():
             try:
@@ -111,13 +134,19 @@ class EvseUnit:
 
     def list_transactions(self, limit: int) -> list[list[Any]]:
         """Evse1.ListTransactions: the newest ``limit`` transactions, newest first."""
+        if self._late():
+            raise Refused("NotReady", STOPPING)
         return [t.as_struct() for t in self.store.last_transactions(limit)]
 
     def list_errors(self, since_s: float, limit: int) -> list[list[Any]]:
         """Evse1.ListErrors: errors raised at or after ``since_s`` (epoch), newest first."""
+        if self._late():
+            raise Refused("NotReady", STOPPING)
         return [e.as_struct() for e in self.store.last_errors(limit, round(since_s * 1e6))]
 
     def _event(self, name: str, *args: Any) -> None:
+        if self._late():
+            return
         try:
             self.call(name, *args)
         except Exception as exc:
@@ -158,46 +187,51 @@ class EvseUnit:
 
     # ---------------------------------------------------------------- peers
     def _on_present(self, peer: Peer, present: bool, props: dict[str, Any]) -> None:
-        method = "on_bsp_presence" if peer is BSP else "on_stage_presence"
-        self._event(method, present, props)
-        if not present:
-            self._history(lambda: self.store.sync_active_errors(peer.unit, (), now_us()))
+        if peer in PEERS:
+            self._event("on_bsp_presence" if peer is BSP else "on_stage_presence", present, props)
+        if not present and not self._late():
+            self.recorder.errors_now(peer.unit, (), now_us())
 
     def _on_props(self, peer: Peer, props: dict[str, Any]) -> None:
         self._event("on_bsp" if peer is BSP else "on_stage", props)
 
-    def _on_errors(self, peer: Peer, active: list[tuple[str, str, str, str, int]]) -> None:
+    def _on_errors(self, peer: Peer, active: list[ActiveRow]) -> None:
         self._event("on_peer_errors", peer.unit, [(e[0], e[1], e[2]) for e in active])
-        self._history(lambda: self.store.sync_active_errors(peer.unit, active, now_us()))
+        if not self._late():
+            self.recorder.errors_now(peer.unit, active, now_us())
 
     def _on_history(self, peer: Peer, kind: str, body: list[Any]) -> None:
+        if self._late():
+            return
         if kind == "Raised":
             t, sub, sev, msg, at = body
-            self._history(lambda: self.store.error_raised(peer.unit, t, sub, sev, msg, int(at)))
+            self.recorder.error_raised(peer.unit, t, sub, sev, msg, int(at))
         else:
             t, sub, at = body
-            self._history(lambda: self.store.error_cleared(peer.unit, t, sub, int(at)))
+            self.recorder.error_cleared(peer.unit, t, sub, int(at))
+
+    def _on_v2g(self, body: list[Any]) -> None:
+        if self._late():
+            return
+        direction, name, text, exi_hex = body
+        self.recorder.v2g_message(direction, name, text, exi_hex, now_us())
 
     def _own_raised(self, err: ActiveError) -> None:
-        self._history(
-            lambda: self.store.error_raised(
+        if not self._late():
+            self.recorder.error_raised(
                 UNIT, err.type, err.subtype, str(err.severity), err.message, err.raised_us
             )
-        )
 
     def _own_cleared(self, err: ActiveError, at_us: int) -> None:
-        self._history(lambda: self.store.error_cleared(UNIT, err.type, err.subtype, at_us))
-
-    def _history(self, write: Any) -> None:
-        try:
-            write()
-        except RecordsError as exc:
-            self.log.error("Error history: %s", exc)
+        if not self._late():
+            self.recorder.error_cleared(UNIT, err.type, err.subtype, at_us)
 
     # ---------------------------------------------------------------- loops
     async def _tick_loop(self) -> None:
-        while True:
+        while not self.stopping:
             await asyncio.sleep(TICK_PERIOD_S)
+            if self.stopping:
+                return
             self._last_tick = now = time.monotonic()
             self.call("tick", time.time() - now)
             if self.store.health().pending:
@@ -230,6 +264,7 @@ class EvseUnit:
             self._on_errors,
             self._on_history,
             self._spawn,
+            self._on_v2g,
         )
         await self.peers.start()
         await bus.own_name(b, BUS_NAME)
@@ -239,24 +274,39 @@ class EvseUnit:
             self.ctx.supervise(task, forever=True)
 
     async def stop(self) -> None:
-        """Withdraw power (stage Off, contactor open), close the records."""
-        if self.peers is not None and self.bus is not None and self.bus.connected:
+        """Drop inputs from now on, withdraw power (stage Off, contactor open), close the
+        bus, then the records. Dropping comes first because it is one assignment and costs
+        the Off nothing: it goes out next, and no call arriving meanwhile can switch the
+        stage on again behind it."""
+        self.stopping = True
+        peers, b = self.peers, self.bus
+        if peers is not None and b is not None and b.connected:
             with contextlib.suppress(Exception):
                 await asyncio.gather(
-                    self.peers.call(STAGE, "SetMode", "s", ["Off"]),
-                    self.peers.call(BSP, "AllowPowerOn", "b", [False]),
+                    peers.call(STAGE, "SetMode", "s", ["Off"]),
+                    peers.call(BSP, "AllowPowerOn", "b", [False]),
                 )
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.recorder.folder is not None:  # the session's log says why it ends here
+            self.recorder.folder.event("unit_stopping", now_us(), why=STOPPING)
+        if peers is not None:
+            peers.close()
+        if b is not None:
+            b.disconnect()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(b.wait_for_disconnect(), DISCONNECT_WAIT_S)  # type: ignore[no-untyped-call]
+        if self.dropped:
+            self.log.debug("Stopping: %d late input(s) dropped", self.dropped)
         with contextlib.suppress(Exception):
             self.store.close()
-        if self.bus is not None:
-            self.bus.disconnect()
 
 
 async def _bus_connection(b: MessageBus) -> None:
-    await b.wait_for_disconnect()  # type: ignore[no-untyped-call]
+    # Shielded: cancelling this task at stop must not cancel the bus's own disconnect future,
+    # which stop() awaits after closing the connection.
+    await asyncio.shield(b.wait_for_disconnect())  # type: ignore[no-untyped-call]
     raise ConnectionError("the system bus connection was lost")
 
 

@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
-"""ccy-evse's peers on the bus: org.ccy.Bsp (Bsp1) and org.ccy.Profinet (PowerStage1).
+"""ccy-evse's peers on the bus: org.ccy.Bsp (Bsp1) and org.ccy.Profinet (PowerStage1), and
+the units it only watches: org.ccy.V2g (V2g1) and org.ccy.Auth (Auth1).
 
 For each: watch the owner (ccy.runtime.bus.watch_name_owner), GetAll when it appears (a
-restarted peer included), follow PropertiesChanged of its main interface and of its
-org.ccy.Errors1 (ActiveErrors) from that owner only, and record every Raised/Cleared in the
-error history. Calls: Bsp1.Enable/SetCcsReady/AllowPowerOn and PowerStage1.SetMode/
-StartSelfTest are awaited in their own task (a refusal goes back to the core as an input);
-PowerStage1.SetTarget goes out with NO_REPLY_EXPECTED and is never awaited (the hot path).
+restarted peer included), follow PropertiesChanged of its main interface (peers only) and of
+its org.ccy.Errors1 (ActiveErrors) from that owner only, and record every Raised/Cleared in the
+error history. From ccy-v2g also V2g1.V2gMessage (the session log's v2g.jsonl); nothing is
+ever called on a watched unit (contracts.md: watching only).
+
+Calls: Bsp1.Enable/SetCcsReady/AllowPowerOn and PowerStage1.SetMode/StartSelfTest are
+awaited in their own task (a refusal goes back to the core as an input); PowerStage1.SetTarget
+goes out with NO_REPLY_EXPECTED and is never awaited (the hot path).
 """
 
 import asyncio
@@ -18,10 +22,12 @@ from typing import Any
 from dbus_fast import Message, MessageFlag, MessageType, Variant
 from dbus_fast.aio import MessageBus
 
+from ccy.auth import contract as auth
 from ccy.bsp import contract as bsp
 from ccy.profinet import contract as stage
 from ccy.runtime import bus as rbus
 from ccy.runtime.contract import ERRORS_IFACE
+from ccy.v2g import contract as v2g
 
 PROPERTIES = "org.freedesktop.DBus.Properties"
 
@@ -37,6 +43,13 @@ class Peer:
 BSP = Peer(bsp.UNIT, bsp.BUS_NAME, bsp.OBJECT_PATH, bsp.IFACE)
 STAGE = Peer(stage.UNIT, stage.BUS_NAME, stage.OBJECT_PATH, stage.IFACE)
 PEERS = (BSP, STAGE)
+"""The units a session needs: their state drives the core."""
+V2G = Peer(v2g.UNIT, v2g.BUS_NAME, v2g.OBJECT_PATH, v2g.IFACE)
+AUTH = Peer(auth.UNIT, auth.BUS_NAME, auth.OBJECT_PATH, auth.IFACE)
+WATCHED = (V2G, AUTH)
+"""Units only watched: their Errors1 (error history, session log) and ccy-v2g's V2gMessage."""
+ALL = PEERS + WATCHED
+V2G_MESSAGE = str(v2g.Signal.V2G_MESSAGE)
 
 
 def unwrap(value: Any) -> Any:
@@ -45,7 +58,9 @@ def unwrap(value: Any) -> Any:
 
 class Peers:
     """Calls back ``on_present(peer, present, props)``, ``on_props(peer, props)``,
-    ``on_errors(peer, active)`` and ``on_history(peer, kind, body)``."""
+    ``on_errors(peer, active)``, ``on_history(peer, kind, body)`` and ``on_v2g(body)``
+    (V2gMessage's direction, name, json, exi_hex). For a watched unit ``on_present`` gets no
+    properties and ``on_props`` is never called."""
 
     def __init__(
         self,
@@ -56,6 +71,7 @@ class Peers:
         on_errors: Callable[[Peer, list[tuple[str, str, str, str, int]]], None],
         on_history: Callable[[Peer, str, list[Any]], None],
         spawn: Callable[[Any, str], Any],
+        on_v2g: Callable[[list[Any]], None] | None = None,
     ) -> None:
         self.bus = b
         self.log = log
@@ -65,10 +81,12 @@ class Peers:
         self._on_errors = on_errors
         self._on_history = on_history
         self._spawn = spawn
+        self._on_v2g = on_v2g
+        self.closed = False
 
     async def start(self) -> None:
         self.bus.add_message_handler(self._handler)
-        for peer in PEERS:
+        for peer in ALL:
             rule = f"type='signal',sender='{peer.bus_name}',path='{peer.path}'"
             await self.bus.call(
                 Message(
@@ -90,7 +108,14 @@ class Peers:
 
         return changed
 
+    def close(self) -> None:
+        """Stop following the peers (the unit stops): no callback after this."""
+        self.closed = True
+        self.bus.remove_message_handler(self._handler)
+
     def _owner_changed(self, peer: Peer, new: str) -> None:
+        if self.closed:
+            return
         self.owner[peer.unit] = new
         if not new:
             self.log.warning("%s vanished from the bus", peer.bus_name)
@@ -100,12 +125,12 @@ class Peers:
 
     async def _appeared(self, peer: Peer, owner: str) -> None:
         try:
-            props = await self._get_all(peer, peer.iface)
+            props = await self._get_all(peer, peer.iface) if peer in PEERS else {}
             errors = await self._get_all(peer, ERRORS_IFACE)
         except Exception as exc:  # gone again, or not yet exported: the next change retries
             self.log.warning("%s: GetAll failed: %s", peer.bus_name, exc)
             return
-        if self.owner.get(peer.unit) != owner:
+        if self.closed or self.owner.get(peer.unit) != owner:
             return
         self.log.info("%s is on the bus (%s)", peer.bus_name, owner)
         self._on_present(peer, True, props)
@@ -129,17 +154,25 @@ class Peers:
     def _handler(self, msg: Message) -> None:
         if msg.message_type is not MessageType.SIGNAL:
             return
-        for peer in PEERS:
+        for peer in ALL:
             if msg.path != peer.path or msg.sender != self.owner.get(peer.unit):
                 continue
             if msg.interface == PROPERTIES and msg.member == "PropertiesChanged":
                 iface, changed = msg.body[0], {k: unwrap(v) for k, v in msg.body[1].items()}
-                if iface == peer.iface:
+                if iface == peer.iface and peer in PEERS:
                     self._on_props(peer, changed)
                 elif iface == ERRORS_IFACE and "ActiveErrors" in changed:
                     self._on_errors(peer, [tuple(e) for e in changed["ActiveErrors"]])
             elif msg.interface == ERRORS_IFACE and msg.member in ("Raised", "Cleared"):
                 self._on_history(peer, str(msg.member), list(msg.body))
+            elif (
+                peer is V2G
+                and msg.interface == v2g.IFACE
+                and msg.member == V2G_MESSAGE
+                and msg.signature == "ssss"
+                and self._on_v2g is not None
+            ):
+                self._on_v2g(list(msg.body))
             return
 
     # ---------------------------------------------------------------- calls
