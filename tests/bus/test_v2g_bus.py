@@ -35,6 +35,7 @@ from ccy.evse import contract as evse
 from ccy.pki.layout import CertsLayout
 from ccy.pki.v2g_dev import make_v2g_dev_pki
 from ccy.testing.bus_daemon import PrivateBus, user_policy
+from ccy.testing.charger import ChargerRig, charger_rig
 from ccy.testing.folders import traversable_tmp
 from ccy.testing.introspection import differences, interfaces
 from ccy.v2g import sdp, tls, v2gtp
@@ -538,71 +539,15 @@ def test_ev_simulator_sessions_tcp_tls_and_pause_resume(stack: Stack) -> None:
 
 
 # ------------------------------------------------------------------ with the real ccy-evse
-@dataclass
-class RealStack:
-    sim: Any
-    directory: Path
-    v2g_log: Path
-
-
 @pytest.fixture(scope="module")
-def real() -> Iterator[RealStack]:
-    yield from run_real()
+def real() -> Iterator[ChargerRig]:
+    """The simulated charger (ccy.testing.charger: private bus, MCU simulator, ccy-bsp,
+    ccy-evse, ccy-auth and ccy-v2g from the stack table, the power stage)."""
+    with charger_rig("ccy-v2g-real-") as rig:
+        yield rig
 
 
-def run_real() -> Iterator[RealStack]:
-    """`ccy-sim up` (private bus, MCU simulator, ccy-bsp, the real ccy-evse), the simulated
-    power stage, and ccy-v2g on the same bus."""
-    from ccy.sim.stack import Stack as SimStack
-
-    directory = traversable_tmp("ccy-v2g-real-")
-    sim = SimStack(directory)
-    sim.up()
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": sim.address()}
-        config = directory / "v2g-config.yaml"
-        config.write_text(
-            (directory / "etc/ccy/config.yaml").read_text()
-            + "v2g:\n  interface: lo\n  sdp_port: 0\n  security: none\n"
-        )
-        log = directory / "log" / "ccy-v2g.log"
-        with (directory / "log" / "power-stage.log").open("wb") as err:
-            procs.append(
-                subprocess.Popen([sys.executable, "-m", "ccy.sim.power_stage"], stderr=err, env=env)
-            )
-        notify_path = directory / "v2g-notify"
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-            sock.bind(str(notify_path))
-            with log.open("wb") as err:
-                unit = subprocess.Popen(
-                    [*V2G, "--root", str(directory), "--config", str(config)],
-                    stderr=err,
-                    env={**env, "NOTIFY_SOCKET": str(notify_path)},
-                )
-            procs.append(unit)
-            _wait_ready(sock, unit, log)
-        notify_path.unlink()
-        yield RealStack(sim, directory, log)
-    finally:
-        for proc in procs:
-            _stop(proc)
-        sim.down()
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-def _sim(real: RealStack, *args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "ccy.sim.cli", *args, "--dir", str(real.directory)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-
-
-def test_seed_session_with_the_real_ccy_evse(real: RealStack) -> None:
+def test_seed_session_with_the_real_ccy_evse(real: ChargerRig) -> None:
     """Plug in, CE C, the EV simulator's MCS Dynamic session against the real ccy-evse (with
     ccy-bsp, the MCU simulator and the simulated power stage): every answer is ccy-evse's.
     If ccy-evse has not authorized the session by itself (its configuration), the operator
@@ -610,14 +555,14 @@ def test_seed_session_with_the_real_ccy_evse(real: RealStack) -> None:
     from ccy.sim.ev.evcc import EvOptions, run_ev
 
     async def go() -> None:
-        w = await _watch(real.sim.address())
+        w = await _watch(real.stack.address())
 
         async def evse_prop(name: str) -> Any:
             return await w.get(name, evse.IFACE, evse.BUS_NAME, evse.OBJECT_PATH)
 
         await _until(lambda: _eq(evse_prop("WaitingFor"), []), "ccy-evse sees its peers")
-        _sim(real, "plug")
-        _sim(real, "ce", "C")
+        real.mcu(cmd="plug")
+        real.mcu(cmd="set_ce", state="C")
         await _until(lambda: _nonempty(evse_prop("SessionId")), "a session at ccy-evse")
         session = await evse_prop("SessionId")
         vehicle = asyncio.ensure_future(
@@ -645,7 +590,7 @@ def test_seed_session_with_the_real_ccy_evse(real: RealStack) -> None:
         w.bus.disconnect()
 
     asyncio.run(go())
-    text = real.v2g_log.read_text()
+    text = real.log("ccy-v2g")
     assert "EVSE ISO V2G SessionStopRes" in text and "[ERROR]" not in text
 
 

@@ -3,6 +3,7 @@
 every request and response, CCY_SESSION on each line, identities redacted, EXI hex only for
 messages without identity, and the charge-loop thinning of journal_charge_loop_every."""
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -101,3 +102,51 @@ def test_charge_loop_lines_are_thinned(
     # the unit still learns of every pair (state and counters)
     loop_changes: list[Any] = [c for c in rec.changes if c[0] == "DC_ChargeLoopRes"]
     assert len(loop_changes) == loops
+
+
+def test_charge_loop_lines_and_signals_follow_the_response(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The hot path: a DC_ChargeLoop pair is journalled and signalled only once the loop
+    turns after the answer (the server has written the response by then), in order, and any
+    other message first writes what is held."""
+    redactor = Redactor(KEY)
+    rec = Recorder()
+    log = logging.getLogger("test.v2g.journal")
+    journal = SessionJournal(log, redactor.redact_fields, rec.emit, rec.changed, 1)
+
+    def names() -> list[str]:
+        return [name for _, name, _, _ in rec.signals]
+
+    async def go() -> None:
+        manager, ev, evse = make()
+        manager.observer = journal
+        await ev.through_charging(ControlMode.DYNAMIC)
+        before = len(rec.signals)
+        await ev.charge_loop(ControlMode.DYNAMIC)
+        # answered (the Evse1 call made), but nothing of the pair written yet
+        assert "ChargeLoop" in evse.names() and len(rec.signals) == before
+        assert rec.changes[-1] == ("DC_ChargeLoopRes", "OK")  # the unit's state moves at once
+        await asyncio.sleep(0)  # the loop turns: the server wrote the response before this
+        assert names()[before:] == ["DC_ChargeLoopReq", "DC_ChargeLoopRes"]
+        await ev.charge_loop(ControlMode.DYNAMIC)
+        await ev.power_delivery("Stop")  # no turn of the loop in between: flushed first
+        assert names()[before + 2 :] == [
+            "DC_ChargeLoopReq",
+            "DC_ChargeLoopRes",
+            "PowerDeliveryReq",
+            "PowerDeliveryRes",
+        ]
+
+    with caplog.at_level(logging.INFO, logger="test.v2g.journal"):
+        run(go())
+    texts = [r.getMessage().strip() for r in _lines(caplog)]
+    tail = texts[-6:]
+    assert tail == [
+        "CAR ISO V2G DcChargeLoopReq",
+        "EVSE ISO V2G DcChargeLoopRes",
+        "CAR ISO V2G DcChargeLoopReq",
+        "EVSE ISO V2G DcChargeLoopRes",
+        "CAR ISO V2G PowerDeliveryReq",
+        "EVSE ISO V2G PowerDeliveryRes",
+    ]

@@ -70,7 +70,8 @@ class BusPeer:
             body=body or [],
         )
         try:
-            reply = await asyncio.wait_for(self.bus.call(message), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # no task per call, as wait_for makes
+                reply = await self.bus.call(message)
         except TimeoutError as exc:
             raise EvseUnavailable(
                 f"{self.name} did not answer {member} within {self.timeout_s} s"

@@ -186,20 +186,23 @@ async def read_message(
     allowed: frozenset[int] = TCP_PAYLOAD_TYPES,
 ) -> Frame:
     """Read one message. The first byte may take ``idle_timeout_s``; from it on, the whole
-    message must arrive within ``message_timeout_s``."""
+    message must arrive within ``message_timeout_s``. One timeout scope, moved when the first
+    byte is in (no task per message, as ``asyncio.wait_for`` would make)."""
+    started = False
     try:
-        first = await asyncio.wait_for(reader.read(1), idle_timeout_s)
-    except TimeoutError:
-        raise IdleTimeout(f"no message within {idle_timeout_s:g} s") from None
-    if not first:
-        raise PeerClosed("peer closed the connection")
-    try:
-        async with asyncio.timeout(message_timeout_s):
+        async with asyncio.timeout(idle_timeout_s) as scope:
+            first = await reader.read(1)
+            if not first:
+                raise PeerClosed("peer closed the connection")
+            started = True
+            scope.reschedule(asyncio.get_running_loop().time() + message_timeout_s)
             header_bytes = first + await _read_exactly(reader, HEADER_SIZE - 1, "header")
             header = decode_header(header_bytes, max_payload_bytes, allowed)
             payload = await _read_exactly(reader, header.length, "payload")
     except TimeoutError:
-        raise MessageTimeout(f"message not complete within {message_timeout_s:g} s") from None
+        if started:
+            raise MessageTimeout(f"message not complete within {message_timeout_s:g} s") from None
+        raise IdleTimeout(f"no message within {idle_timeout_s:g} s") from None
     return Frame(header.payload_type, payload)
 
 

@@ -62,14 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _stack_sdp_port(directory: Path) -> int:
-    """The SDP port of the stack's ccy-v2g, read from its bus."""
+    """The SDP port of the stack's ccy-v2g, read from its bus (EvError when there is none)."""
     from dbus_fast import Message, MessageType
     from dbus_fast.aio import MessageBus
 
+    from ccy.sim.layout import Layout
     from ccy.v2g import contract
 
-    socket_path = directory / "run" / "bus" / "system_bus_socket"
-    bus = await MessageBus(bus_address=f"unix:path={socket_path}").connect()
+    socket_path = Layout(directory).bus_dir / "system_bus_socket"
+    if not socket_path.exists():
+        raise EvError(f"no stack runs in {directory} (no {socket_path}); ccy-sim up --dir DIR")
+    try:
+        bus = await MessageBus(bus_address=f"unix:path={socket_path}").connect()
+    except OSError as exc:
+        raise EvError(
+            f"the stack's bus in {directory} does not answer ({exc.strerror or exc}); "
+            "ccy-sim status --dir DIR"
+        ) from None
     try:
         reply = await bus.call(
             Message(
@@ -86,7 +95,10 @@ async def _stack_sdp_port(directory: Path) -> int:
     if reply is None or reply.message_type is MessageType.ERROR:
         detail = reply.body[0] if reply is not None and reply.body else "no reply"
         raise EvError(f"ccy-v2g in {directory} did not give its SDP port ({detail})")
-    return int(reply.body[0].value)
+    port = int(reply.body[0].value)
+    if not port:
+        raise EvError(f"ccy-v2g in {directory} offers no SDP yet (SdpPort 0)")
+    return port
 
 
 async def _options(args: argparse.Namespace) -> EvOptions:
