@@ -442,6 +442,7 @@ def test_reservations_reach_ccy_evse_and_survive_a_restart(auth: Auth) -> None:
     async def after_restart() -> None:
         c = await connect(auth.address, forget=False)
         assert [r[0] for r in await c.get("Reservations")] == [rid]
+
         # sent again when the restarted ccy-auth saw ccy-evse
         async def both() -> list[Any]:  # the call before the restart, and the new one
             calls = await _calls_of(c, "SetReservation")
