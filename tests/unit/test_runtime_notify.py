@@ -29,6 +29,13 @@ def test_ready_with_status_is_one_datagram(listener: socket.socket) -> None:
     assert listener.recv(1024) == b"READY=1\nSTATUS=link up"
 
 
+def test_a_manager_that_does_not_read_never_stalls_the_unit(listener: socket.socket) -> None:
+    """A full queue (nobody reads) drops the datagram at once; the call does not block."""
+    sent = [notify.notify(f"STATUS={'x' * 512} {i}") for i in range(5000)]
+    assert sent[0] is True and sent[-1] is False  # the queue filled, then sends were dropped
+    assert listener.recv(2048).startswith(b"STATUS=")  # what was queued is intact
+
+
 def test_abstract_namespace_socket(monkeypatch: pytest.MonkeyPatch) -> None:
     name = f"ccy-test-{os.getpid()}"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:

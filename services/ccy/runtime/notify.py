@@ -32,6 +32,9 @@ def notify(*assignments: str) -> bool:
         return False
     message = "\n".join(assignments).encode()
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        # Never block the unit's event loop: a manager that does not read (its queue full)
+        # loses this datagram (False), it does not stall the unit, watchdog pings included.
+        sock.setblocking(False)
         try:
             sock.sendto(message, _address(raw))
         except OSError:
