@@ -439,6 +439,36 @@ def test_bsp_vanishing_mid_session_stops_safely_and_the_next_session_charges(
     assert ("ccy-evse", "BspLost") in raised, raised
 
 
+def test_v2g_vanishing_mid_charge_loop_withdraws_power(rig: ChargerRig) -> None:
+    """ccy-v2g killed while power flows (its connection, owning org.ccy.V2g, drops): nobody
+    speaks for the vehicle, so ccy-evse stops as for a lost vehicle (VehicleLost)."""
+
+    async def run() -> str:
+        c = await EvseClient.connect(rig.stack.address())
+        peer = await V2gPeer.start(rig.stack.address())
+        session = await to_charging(rig, c)
+        await charge_loops(c, 5)
+        assert await c.get("PowerOnAllowed", **BSP) is True
+        peer.bus.disconnect()  # as SIGKILL does: the bus drops the name at once
+        await c.until("State", "Faulted")
+        await c.until("Mode", "Off", **STAGE)
+        await c.until("PowerOnAllowed", False, **BSP)
+        errors = await c.get("ActiveErrors", iface="org.ccy.Errors1")
+        assert "VehicleLost" in error_types(errors), errors
+        rig.mcu(cmd="unplug")
+        await c.until("State", "Idle")
+        errors = await c.get("ActiveErrors", iface="org.ccy.Errors1")
+        assert "VehicleLost" not in error_types(errors), errors
+        c.disconnect()
+        return session
+
+    session = asyncio.run(run())
+    tx = session_transaction(rig, session)
+    assert tx.stop_reason == "Fault" and tx.stop_us is not None, tx
+    stops = [e for e in session_log(rig, session).events if e.get("event") == "stop"]
+    assert stops and "ccy-v2g vanished" in str(stops[0]["why"]), stops
+
+
 def test_sigterm_mid_charge_loop_stops_in_order_without_a_traceback(rig: ChargerRig) -> None:
     """Last test of the module: ccy-evse exits 0 and stays down (Restart=on-failure)."""
 

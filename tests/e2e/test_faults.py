@@ -122,28 +122,12 @@ def test_mcu_link_silence(ch: Charger) -> None:
     _session_closed(f)
 
 
-LINK_LOSS_BUG = (
-    "BUG: a lost MCU link is recorded as the vehicle unplugging: ccy-evse "
-    "takes IdState Unknown for an unplug (CarUnplugged), closes the transaction and the session "
-    "as EVDisconnected and the session log names no stop and no LinkLost"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=LINK_LOSS_BUG)
 def test_link_loss_is_recorded_as_a_fault_not_an_unplug(ch: Charger) -> None:
     f = _link_silence(ch)
     assert f.transaction is not None and f.transaction.stop_reason == "Fault", f.transaction
     assert "LinkLost" in str(_stop_event(f)["why"])
 
 
-LINK_RETURN_BUG = (
-    "BUG: when the MCU link returns with a vehicle plugged in, ccy-evse "
-    "handles Bsp1's ID Connected before Errors1's LinkLost clear (two PropertiesChanged of one "
-    "ccy-bsp input) and faults the new session ('LinkLost still active') until unplugged"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=LINK_RETURN_BUG)
 def test_link_return_with_the_vehicle_plugged_in_starts_a_clean_session(ch: Charger) -> None:
     """LinkLost does not latch (ccy.evse.errors_table: "the link returns by itself"): the
     session ccy-evse opens when the link is back must be a normal one."""
@@ -251,14 +235,6 @@ def test_isolation_fault_in_cable_check(ch: Charger) -> None:
     _session_closed(f)
 
 
-ISOLATION_STALE_BUG = (
-    "BUG: after an isolation fault is cleared, the next session's first "
-    "Evse1.CableCheck answer carries the previous measurement (IsolationStatus Fault, stale), so "
-    "ccy-v2g answers DC_CableCheckRes FAILED before the stage measured again"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ISOLATION_STALE_BUG)
 def test_the_session_after_an_isolation_fault_charges(ch: Charger) -> None:
     """The next vehicle after the isolation fault (cleared, unplugged) must charge."""
     _isolation_fault(ch)  # just before (in file order), or now when run alone
@@ -420,11 +396,6 @@ def test_records_disk_full(ch: Charger) -> None:
 # ------------------------------------------------------------------------ the PLC
 PLC_INDEX = 173
 PLC_STATION = "ccy-charger"
-PLC_RECONNECT_BUG = (
-    "BUG: after a PLC reconnect during cable check (PlcReconnecting raised and cleared) "
-    "ccy-evse never starts a new cable check (no SetMode CableCheck); the stage stays Off and "
-    "the session fails after cable_check_timeout (CableCheckFailed/Timeout)"
-)
 
 
 @pytest.fixture(scope="class")
@@ -494,7 +465,6 @@ class TestPlc:
         assert "DHT expired" in ch.rig.log("ccy-profinet")
         assert after == "completed"
 
-    @pytest.mark.xfail(strict=True, reason=PLC_RECONNECT_BUG)
     def test_plc_reconnects_during_cable_check(self, plc_ch: Charger) -> None:
         """No current flowed: PlcReconnecting, the stage Off; the PLC is back within the
         grace time: the session resumes with a new cable check (PowerStage1's contract) and

@@ -25,20 +25,6 @@ from charger_faults import Charger, charger
 from ccy.testing.charger import PROFINET_UNIT
 from ccy.testing.charger_faults import KILL_ORDER, KillResult
 
-V2G_BUG = (
-    "BUG: ccy-evse does not watch ccy-v2g; after kill -9 of ccy-v2g the "
-    "session keeps Charging, the stage stays on and no VehicleLost is raised"
-)
-
-
-def _units(xfail_v2g: bool) -> list[object]:
-    return [
-        pytest.param(u, marks=pytest.mark.xfail(strict=True, reason=V2G_BUG))
-        if u == "ccy-v2g" and xfail_v2g
-        else u
-        for u in KILL_ORDER
-    ]
-
 
 @pytest.fixture(scope="module")
 def ch() -> Iterator[Charger]:
@@ -53,7 +39,7 @@ def _describe(r: KillResult) -> str:
     )
 
 
-@pytest.mark.parametrize("unit", _units(xfail_v2g=True))
+@pytest.mark.parametrize("unit", KILL_ORDER)
 def test_a_killed_unit_leaves_the_charger_safe(ch: Charger, unit: str) -> None:
     r = ch.kill(unit)
     if unit == "ccy-auth":
@@ -71,7 +57,7 @@ def test_a_killed_unit_leaves_the_charger_safe(ch: Charger, unit: str) -> None:
     assert r.vehicle_outcome.startswith("failed: DC_ChargeLoopReq"), _describe(r)
 
 
-@pytest.mark.parametrize("unit", _units(xfail_v2g=True))
+@pytest.mark.parametrize("unit", KILL_ORDER)
 def test_records_stay_intact(ch: Charger, unit: str) -> None:
     r = ch.kill(unit)
     tx = r.transaction_after_back
@@ -101,7 +87,7 @@ def test_records_stay_intact(ch: Charger, unit: str) -> None:
         assert row.cleared_us is not None and row.cleared_us > row.raised_us
 
 
-@pytest.mark.parametrize("unit", _units(xfail_v2g=False))
+@pytest.mark.parametrize("unit", KILL_ORDER)
 def test_the_unit_comes_back_and_the_next_session_works(ch: Charger, unit: str) -> None:
     r = ch.kill(unit)
     if r.supervised:

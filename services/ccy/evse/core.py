@@ -70,6 +70,12 @@ RETRY_S = 2.0
 HLC_LOG_MIN_S = 1.0
 """"Change HLC Limits" at most once a second (it follows the actual voltage)."""
 EXTERNAL_MAX_S = 86400.0
+ERRORS_WAIT_S = 0.5
+"""How long a session start waits for ccy-bsp's Errors1 after its link returned (a bound:
+the update follows within milliseconds, in the same ccy-bsp input)."""
+BSP_UNIT = "ccy-bsp"
+STAGE_UNIT = "ccy-profinet"
+PLC_RECONNECTING = "PlcReconnecting"
 
 STATE_OF: dict[Step, State] = {
     Step.WAIT_AUTH: State.WAITING_FOR_AUTHENTICATION,
@@ -129,6 +135,11 @@ class EvseCore(Phases):
         self._reservation_until = 0.0
         self._ready_logged = False
         self._meter_warned = False
+        self._bsp_errors_due: float | None = None
+        """Set when ccy-bsp's link returned while one of its stopping errors was active: no
+        session starts until its Errors1 update (or ERRORS_WAIT_S)."""
+        self._plc_back = False
+        """PlcReconnecting cleared; the cable check restarts once SupplyReady is true."""
         self._update_waiting(now)
         self._recompute_limits()
 
@@ -200,10 +211,10 @@ class EvseCore(Phases):
             had_session_power = self.session is not None
             self.bsp = BspView()
             self._pending.clear()
-            self.errors.raise_error(c.BSP_LOST)
             self._peer_rules.pop("ccy-bsp", None)
-            if had_session_power:
+            if had_session_power:  # power withdrawn first, then the error said
                 self._stop_for(now, c.UNIT, c.BSP_LOST.name, "ccy-bsp vanished")
+            self.errors.raise_error(c.BSP_LOST)
             self._recompute_limits()
             self._after(now)
             return
@@ -218,9 +229,9 @@ class EvseCore(Phases):
         if not present:
             self.stage = StageView()
             self._peer_rules.pop("ccy-profinet", None)
-            self.errors.raise_error(c.POWER_STAGE_LOST)
             if self.session is not None:
                 self._stop_for(now, c.UNIT, c.POWER_STAGE_LOST.name, "the power stage vanished")
+            self.errors.raise_error(c.POWER_STAGE_LOST)
             self._recompute_limits()
             self._after(now)
             return
@@ -232,7 +243,7 @@ class EvseCore(Phases):
     def on_bsp(self, now: float, props: dict[str, object]) -> None:
         """Bsp1 properties changed (or all of them, from GetAll)."""
         b = self.bsp
-        old_id, old_ce = b.id, b.ce
+        old_id, old_ce, old_link = b.id, b.ce, b.link_up
         for name, value in props.items():
             attr = _BSP_ATTR.get(name)
             if attr is not None:
@@ -244,7 +255,15 @@ class EvseCore(Phases):
         s = self.session
         if s is not None and b.estop != "NoStop" and s.step not in (Step.FAULTED, Step.FINISHED):
             self._stop(s, now, Stop.EMERGENCY, StopReason.EMERGENCY_STOP, True, f"E-stop {b.estop}")
-        if s is not None and b.id != "Connected" and old_id == "Connected":
+        if props.get("LinkUp") is True and not old_link:
+            # ccy-bsp publishes the same input's Errors1 change (LinkLost cleared) after
+            # Bsp1's: wait for it before a session starts on a stale stopping error.
+            rules = self._peer_rules.get(BSP_UNIT, {}).values()
+            bsp_stops = any(r.stop is not Stop.NONE for r in rules)
+            self._bsp_errors_due = now + ERRORS_WAIT_S if bsp_stops else None
+        if s is not None and b.id == "Unknown" and old_id == "Connected":
+            self._link_lost(s, now)
+        elif s is not None and b.id != "Connected" and old_id in ("Connected", "Unknown"):
             self._unplugged(now)
         elif s is not None and b.ce != old_ce:
             self._ce_changed(s, now, old_ce, b.ce)
@@ -277,6 +296,11 @@ class EvseCore(Phases):
         rules = {(ty, sub): rule_for(unit, ty, sev) for ty, sub, sev in active}
         before = self._peer_rules.get(unit, {})
         self._peer_rules[unit] = rules
+        if unit == BSP_UNIT:
+            self._bsp_errors_due = None
+        was = any(k[0] == PLC_RECONNECTING for k in before)
+        if unit == STAGE_UNIT and was and not any(k[0] == PLC_RECONNECTING for k in rules):
+            self._plc_back = True
         for key, rule in rules.items():
             if rule.stop is Stop.NONE or key in before:
                 continue
@@ -284,15 +308,25 @@ class EvseCore(Phases):
                 self._latched.add((unit, *key))
             if self.session is not None:
                 what = f"{unit} {key[0]}/{key[1] or '-'}"
+                self._stop_for(now, unit, key[0], what, rule)  # power first
                 if unit == "ccy-profinet":
                     self.errors.raise_error(c.POWER_STAGE_FAULT, key[0])
                     self.log.info("Error raised EVSEManager: connector (%s)", what)
-                self._stop_for(now, unit, key[0], what, rule)
         if unit == "ccy-profinet":
             for key in before:
                 if key not in rules:
                     self.errors.clear_error(c.POWER_STAGE_FAULT, key[0])
         self._after(now)
+
+    def _resume_after_plc(self, s: Session, now: float) -> None:
+        """PlcReconnecting cleared: once SupplyReady is back, a cable check that ran when the
+        PLC was lost starts again from a safe step (PowerStage1 "A lost PLC"): no current
+        flowed, the stage forgot its isolation measurement."""
+        if not self._plc_back or not self.stage.supply_ready:
+            return
+        self._plc_back = False
+        if s.step is Step.CABLE_CHECK and s.stop_step is None:
+            self._restart_cable_check(s, now)
 
     def on_call_failed(self, now: float, what: str, error: str) -> None:
         """A call to a peer was refused or failed (``what``: "Bsp1.AllowPowerOn" …)."""
@@ -334,6 +368,7 @@ class EvseCore(Phases):
     def _after(self, now: float, sample: bool = False) -> None:
         s = self.session
         if s is not None:
+            self._resume_after_plc(s, now)
             self._advance_cable(s, now, sample)
             self._advance_precharge(s, now)
             self._advance_stop(s, now)
@@ -402,6 +437,9 @@ class EvseCore(Phases):
             return
         if b.id != "Connected":
             return
+        if self._bsp_errors_due is not None and now < self._bsp_errors_due:
+            return  # ccy-bsp's Errors1 of the link's return not seen yet
+        self._bsp_errors_due = None
         s = self.session = Session(self.new_id(), now, self.wall_us(now), Timing(now))
         s.step_since = now
         self._latched.clear()
@@ -441,17 +479,38 @@ class EvseCore(Phases):
         if self.bsp.ccs_ready == "Ready" and self.bsp.ce in ("B", "C"):
             s.timing.mark(t.HLC_ON, now)
 
+    def _link_lost(self, s: Session, now: float) -> None:
+        """ID Unknown: the safety link is down, not an unplug. Power is withdrawn at once
+        (LinkLost's rule), the transaction closes with Fault, and the session ends as Fault
+        (the vehicle may still be there: when the link returns with ID Connected a new,
+        clean session starts)."""
+        if s.step not in (Step.FAULTED, Step.FINISHED) or s.stop_step is StopStep.CURRENT_DOWN:
+            self._stop(
+                s,
+                now,
+                Stop.EMERGENCY,
+                StopReason.FAULT,
+                fault=True,
+                why="ccy-bsp LinkLost: the vehicle's ID is unknown",
+            )
+        self._end_session(s, now, StopReason.FAULT, SessionEnd.FAULT)
+
     def _unplugged(self, now: float) -> None:
         s = self.session
         assert s is not None
         self._log_session(logging.INFO, "CAR IEC Event CarUnplugged")
+        faulted = s.step is Step.FAULTED
+        reason = SessionEnd.FAULT if faulted else SessionEnd.EV_DISCONNECTED
+        self._end_session(s, now, StopReason.EV_DISCONNECTED, reason)
+
+    def _end_session(
+        self, s: Session, now: float, tx_reason: StopReason, reason: SessionEnd
+    ) -> None:
         if s.step in POWER_STEPS or s.stop_step is StopStep.CURRENT_DOWN:
             self._begin_stop(s, now, Stop.EMERGENCY)
         self._want_power = False
-        faulted = s.step is Step.FAULTED
         self._set_step(now, Step.FINISHED)
-        self._finish_transaction(s, now, StopReason.EV_DISCONNECTED)
-        reason = SessionEnd.FAULT if faulted else SessionEnd.EV_DISCONNECTED
+        self._finish_transaction(s, now, tx_reason)
         self._log_session(logging.INFO, "EVSE IEC Session Finished")
         self._event(now, "session_finished", reason=str(reason))
         self._fx.append(RecordSessionFinished(s.id, self.wall_us(now), reason.value))
@@ -507,12 +566,12 @@ class EvseCore(Phases):
         self._stop(s, now, rule.stop, reason, fault=True, why=what)
 
     def _fail(self, now: float, spec: ErrorSpec, subtype: str, message: str) -> None:
-        self.errors.raise_error(spec, subtype, message=f"{spec.description}: {message}")
         rule = rule_for(c.UNIT, spec.name)
         if rule.latches:
             self._latched.add((c.UNIT, spec.name, subtype))
-        if self.session is not None:
+        if self.session is not None:  # power withdrawn first, then the error said
             self._stop(self.session, now, rule.stop, StopReason.FAULT, fault=True, why=message)
+        self.errors.raise_error(spec, subtype, message=f"{spec.description}: {message}")
 
     def _stop(
         self, s: Session, now: float, kind: Stop, reason: StopReason, fault: bool, why: str
@@ -666,7 +725,7 @@ class EvseCore(Phases):
     def cable_check(self, now: float) -> tuple[str, str, str]:
         s = self._bound("CableCheck")
         if s.step is Step.FAULTED:
-            return Processing.FINISHED.value, self.stage.isolation, self.state.notification.value
+            return Processing.FINISHED.value, self._isolation_of(s), self.state.notification.value
         if s.step is Step.AUTHORIZED or (s.step is Step.PAUSED_EV and s.stop_step is StopStep.OPEN):
             self._peers_ready()
             if self.bsp.ce != "C":
@@ -681,7 +740,12 @@ class EvseCore(Phases):
             self._advance_cable(s, now)
         done = s.step in (Step.CABLE_CHECK_DONE, Step.FAULTED)
         processing = Processing.FINISHED if done else Processing.ONGOING
-        return processing.value, self.stage.isolation, self.state.notification.value
+        return processing.value, self._isolation_of(s), self.state.notification.value
+
+    def _isolation_of(self, s: Session) -> str:
+        """The stage's IsolationStatus once this cable check has a measurement; "Invalid"
+        before (the stage still shows the last one, maybe a previous session's Fault)."""
+        return self.stage.isolation if s.isolation_measured else "Invalid"
 
     def pre_charge(self, now: float, target_v: float, target_a: float) -> tuple[str, float, str]:
         s = self._bound("PreCharge")
@@ -873,14 +937,14 @@ class EvseCore(Phases):
         if s is None or not s.bound:
             return
         s.bound = False
-        self._log_session(logging.INFO, "V2G session ended: %s", reason)
-        self._event(now, "v2g_ended", reason=reason)
         power = s.step in POWER_STEPS and (self.stage.mode != Mode.OFF or self._want_power)
-        if power:
+        if power:  # power withdrawn first, then said (the error, the log lines)
+            self._stop_for(now, c.UNIT, c.VEHICLE_LOST.name, f"vehicle lost: {reason}")
             self.errors.raise_error(
                 c.VEHICLE_LOST, message=f"{c.VEHICLE_LOST.description}: {reason}"
             )
-            self._stop_for(now, c.UNIT, c.VEHICLE_LOST.name, f"vehicle lost: {reason}")
+        self._log_session(logging.INFO, "V2G session ended: %s", reason)
+        self._event(now, "v2g_ended", reason=reason)
         self._after(now)
 
     # ================================================================ authorization (ccy-auth)

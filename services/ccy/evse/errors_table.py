@@ -6,7 +6,9 @@ Per (unit, type):
                                 opened in the same input); the vehicle learns
                                 EmergencyShutdown (ccy-v2g answers FAILED).
             Terminate         - power stage Off, the contactor opens once the current is below
-                                stop_current_threshold_A; the vehicle learns Terminate.
+                                stop_current_threshold_A (at once when the current is unknown,
+                                NaN, and the stage shows Off or is gone); the vehicle learns
+                                Terminate.
             None              - keeps power (warnings).
   latches   True: the session stays Faulted and no new session charges until the next
             plug-in, even after the unit cleared the error ("All errors cleared" at plug-in).

@@ -28,7 +28,7 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from dbus_fast.aio import MessageBus
@@ -45,7 +45,7 @@ from ccy.evse.effects import (
     StageSelfTest,
     StageTarget,
 )
-from ccy.evse.peers import BSP, PEERS, STAGE, Peer, Peers
+from ccy.evse.peers import BSP, PEERS, STAGE, V2G, Peer, Peers
 from ccy.evse.properties import EVSE_TABLE
 from ccy.evse.recorder import ENABLED_KEY, ActiveRow, Recorder
 from ccy.evse.records import RecordsError, RecordStore, database_path
@@ -63,6 +63,7 @@ STALE_TICKS = 20
 DISCONNECT_WAIT_S = 2.0
 """Bound on the bus connection's close at stop (a failure bound)."""
 STOPPING = "ccy-evse is stopping"
+V2G_VANISHED = "ccy-v2g vanished"
 
 
 class EvseUnit:
@@ -95,6 +96,8 @@ class EvseUnit:
         """Set when stop begins: every input from then on is dropped."""
         self.dropped = 0
         """Inputs dropped while stopping."""
+        self._deferred: list[Callable[[], None]] | None = None
+        """Error-history writes of the input running now (None: no input runs)."""
 
     def _open_records(self) -> RecordStore:
         path = database_path(self.ctx.paths)
@@ -125,12 +128,16 @@ class EvseUnit:
             raise Refused("NotReady", STOPPING)
         now = time.monotonic()
         with self.publisher.input():
+            self._deferred = []
             try:
                 return getattr(self.core, name)(now, *args)
             except Refused:
                 raise
             finally:
-                self._apply(self.core.drain())
+                deferred, self._deferred = self._deferred, None
+                self._apply(self.core.drain())  # power withdrawn first ...
+                for write in deferred:  # ... then the error history written
+                    write()
 
     def list_transactions(self, limit: int) -> list[list[Any]]:
         """Evse1.ListTransactions: the newest ``limit`` transactions, newest first."""
@@ -189,6 +196,10 @@ class EvseUnit:
     def _on_present(self, peer: Peer, present: bool, props: dict[str, Any]) -> None:
         if peer in PEERS:
             self._event("on_bsp_presence" if peer is BSP else "on_stage_presence", present, props)
+        elif peer is V2G and not present:
+            # The V2G session's binder is gone (killed, crashed): nobody speaks for the
+            # vehicle any more, so power is withdrawn as for a dropped connection (VehicleLost).
+            self._event("end_v2g_session", V2G_VANISHED)
         if not present and not self._late():
             self.recorder.errors_now(peer.unit, (), now_us())
 
@@ -216,15 +227,25 @@ class EvseUnit:
         direction, name, text, exi_hex = body
         self.recorder.v2g_message(direction, name, text, exi_hex, now_us())
 
+    def _record(self, write: Callable[[], None]) -> None:
+        """An error-history write of ccy-evse's own: inside an input it waits until the
+        input's effects went out (a stop's Off and contactor request before any disk write)."""
+        if self._deferred is not None:
+            self._deferred.append(write)
+        else:
+            write()
+
     def _own_raised(self, err: ActiveError) -> None:
         if not self._late():
-            self.recorder.error_raised(
-                UNIT, err.type, err.subtype, str(err.severity), err.message, err.raised_us
+            self._record(
+                lambda: self.recorder.error_raised(
+                    UNIT, err.type, err.subtype, str(err.severity), err.message, err.raised_us
+                )
             )
 
     def _own_cleared(self, err: ActiveError, at_us: int) -> None:
         if not self._late():
-            self.recorder.error_cleared(UNIT, err.type, err.subtype, at_us)
+            self._record(lambda: self.recorder.error_cleared(UNIT, err.type, err.subtype, at_us))
 
     # ---------------------------------------------------------------- loops
     async def _tick_loop(self) -> None:

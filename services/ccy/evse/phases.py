@@ -75,7 +75,17 @@ class Phases:
         s.timing.begin(t.CABLE_CHECK, now)
         s.cable, s.cable_start, s.step_since = CableStep.BELOW_60V, now, now
         s.relay_at, s.samples, s.self_test_running = None, 0, False
+        s.isolation_measured = False
         self._set_step(now, Step.CABLE_CHECK)
+
+    def _restart_cable_check(self, s: Session, now: float) -> None:
+        """The cable check again from its first step (after a PLC reconnect: the stage went
+        Off and forgot its measurement). The contactor request stays; the ramp-up sends
+        SetTarget and SetMode("CableCheck") again."""
+        self.log.warning("CableCheck: the power stage is back after a PLC reconnect: restarting")
+        s.cable, s.cable_start, s.step_since = CableStep.BELOW_60V, now, now
+        s.relay_at, s.samples, s.self_test_running = None, 0, False
+        s.isolation_measured = False
 
     def _advance_cable(self, s: Session, now: float, sample: bool = False) -> None:
         cfg = self.settings
@@ -85,6 +95,7 @@ class Phases:
             self._fail(now, c.CABLE_CHECK_FAILED, "Timeout", f"no result in step {s.cable}")
             return
         if s.cable is CableStep.BELOW_60V and self.stage.voltage < SAFE_VOLTAGE_V:
+            # (NaN while the PLC's data is invalid: not below, so this waits)
             s.timing.mark(t.BELOW_60V, now)
             s.cable, s.step_since = CableStep.RELAY, now
             self._want_power = True
@@ -159,6 +170,7 @@ class Phases:
             return
         volts = max(st.voltage, s.check_voltage, 1.0)
         ohm = st.isolation_ohm
+        s.isolation_measured = True
         if st.isolation == "Fault" or ohm < cfg.isolation_fault_threshold_ohmPerV * volts:
             self._fail(
                 now, c.CABLE_CHECK_FAILED, "Isolation", f"insulation {ohm:g} ohm at {volts:g} V"
@@ -203,10 +215,18 @@ class Phases:
             self._stage_mode(now, Mode.OFF)
         self.state.target_current = 0.0
         s.cable = None if s.cable is not CableStep.DONE else s.cable
-        if kind is Stop.EMERGENCY or not self.bsp.power_on_allowed:
+        if kind is Stop.EMERGENCY or not self.bsp.power_on_allowed or self._current_unknown_off():
             self._open_contactor(s, now)
         elif s.stop_step is None:
             s.stop_step, s.stop_since = StopStep.CURRENT_DOWN, now
+
+    def _current_unknown_off(self) -> bool:
+        """The current cannot be measured (NaN: the PLC's data is not valid) and the stage is
+        off (it shows Mode Off, or it is gone from the bus): nothing is gained by waiting for
+        a current that cannot be seen to fall, so the contactor opens at once (issue 15: any
+        unit killed → safe within 200 ms)."""
+        st = self.stage
+        return not st.present or (st.mode == Mode.OFF and math.isnan(st.current))
 
     def _open_contactor(self, s: Session, now: float) -> None:
         self._want_power = False
@@ -221,6 +241,11 @@ class Phases:
             below = abs(self.stage.current) < self.settings.stop_current_threshold_A
             if below:
                 self.log.info("EVSE IEC DC power supply OFF")
+                self._open_contactor(s, now)
+            elif self._current_unknown_off():
+                self.log.warning(
+                    "Opening the contactor now: the power stage is off and its current unknown"
+                )
                 self._open_contactor(s, now)
             elif now - s.stop_since > self.settings.stop_current_timeout_s:
                 self.log.warning(

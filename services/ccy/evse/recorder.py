@@ -17,6 +17,7 @@ Besides the core's effects, two inputs of the glue land here:
   redacted; the EXI hex when given). Outside a session a message is dropped (debug line).
 """
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -55,6 +56,8 @@ class Recorder:
         self.folder: LogFolder | None = None
         self.active: dict[str, dict[tuple[str, str], ActiveRow]] = {}
         """Open errors per unit, as the history has them."""
+        self.retention: asyncio.Future[None] | None = None
+        """The last retention run started off the event loop (awaitable by a test)."""
         store.on_health = self._health
 
     def _health(self, health: RecordsHealth) -> None:
@@ -91,6 +94,8 @@ class Recorder:
                 self.log.warning("Session log not started: %s", exc)
                 self.folder, name = None, None
             s.session_started(e.session_id, e.start_us, name)
+            if name is not None:
+                self._retention(name)
         elif isinstance(e, RecordSessionFinished):
             s.session_finished(e.session_id, e.end_us, e.reason)
             if self.folder is not None:
@@ -109,6 +114,27 @@ class Recorder:
         else:
             return False
         return True
+
+    def _retention(self, keep: str) -> None:
+        """Remove the oldest session-log folders beyond the limits (count and size), the new
+        session's ``keep`` never. It stats every folder, so it runs off the event loop when
+        there is one (the unit), directly otherwise."""
+
+        def run() -> None:
+            try:
+                removed = self.logs.enforce_retention((keep,))
+            except OSError as exc:
+                self.log.warning("Session-log retention: %s", exc)
+                return
+            if removed:
+                self.log.info("Session-log retention removed %d folder(s)", len(removed))
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            run()
+            return
+        self.retention = loop.run_in_executor(None, run)
 
     # ---------------------------------------------------------------- error history
     def _history(self, write: Callable[[], None]) -> None:

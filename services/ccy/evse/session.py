@@ -108,6 +108,9 @@ class Session:
     check_current: float = 0.0
     self_test_running: bool = False
     samples: int = 0
+    isolation_measured: bool = False
+    """This cable check has taken an isolation sample (CableCheck answers the stage's
+    IsolationStatus only then)."""
     precharge_v: float = 0.0
     precharge_since: float = 0.0
     stop_step: StopStep | None = None
