@@ -9,16 +9,19 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from ccy.ctl import main as ctl
 from ccy.ctl.cmd_evse import format_errors, format_transactions, parse_since
 from ccy.ctl.failure import CtlError, ExitCode
 from ccy.evse.records import ErrorRecord, RecordStore, TransactionRecord
 from ccy.evse.session_log import EVENTS_FILE, SessionLogs, sessions_dir
 from ccy.runtime.paths import Paths
+from ccy.testing.as_user import NOBODY, call_as
 from ccy.testing.folders import traversable_tmp
 
 T0 = 1_764_683_489_123_456  # 2025-12-02T13:51:29.123456Z
@@ -40,6 +43,22 @@ def ccyctl(
         timeout=60,
         check=False,
     )
+
+
+def ctl_main(*args: str, root: Path) -> Callable[[], int]:
+    """ccyctl's entry point with these arguments, for :func:`call_as` (another user, in a
+    forked child: no new interpreter, so its install folder's mode does not matter)."""
+
+    # Import here, before the fork, what the command loads on first use: every command
+    # module, and the standard library's lazy _strptime (time parsing).
+    ctl.build_parser()
+    time.strptime("2025-12-02", "%Y-%m-%d")
+
+    def run() -> int:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = NO_BUS
+        return ctl.main(["--root", str(root), *args])
+
+    return run
 
 
 def write_sessions(root: Path) -> None:
@@ -147,12 +166,10 @@ def test_an_operator_of_the_group_reads_session_logs_and_nobody_else_does(root: 
         os.chown(folder, 0, group)
         for f in folder.iterdir():
             os.chown(f, 0, group)
-    member = ("setpriv", "--reuid=65534", f"--regid={group}", "--clear-groups")
-    done = ccyctl("evse", "session", "show", SID, root=root, prefix=member)
-    assert done.returncode == 0, done.stderr
-    assert "ErrorRaised" in done.stdout
-    outsider = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
-    done = ccyctl("evse", "sessions", root=root, prefix=outsider)
+    as_member = call_as(NOBODY, group, ctl_main("evse", "session", "show", SID, root=root))
+    assert as_member.returncode == 0, as_member.stderr
+    assert "ErrorRaised" in as_member.stdout
+    done = call_as(NOBODY, NOBODY, ctl_main("evse", "sessions", root=root))
     assert done.returncode == ExitCode.NO_PERMISSION, done.stderr
     assert "permission denied" in done.stderr and done.stderr.count("\n") == 1
 

@@ -3,6 +3,8 @@
 a corrupt, locked or unopenable file is a named error with the file and the reason (and the
 exit code the unit ends with), never a silently empty history."""
 
+import contextlib
+import io
 import os
 import shutil
 import sqlite3
@@ -18,10 +20,12 @@ from ccy.evse.records import (
     DatabaseLocked,
     DatabaseUnavailable,
     RecordReader,
+    RecordsError,
     RecordStore,
     database_path,
 )
 from ccy.runtime.paths import Paths
+from ccy.testing.as_user import NOBODY, call_as
 from ccy.testing.folders import traversable_tmp
 
 T0 = 1_764_680_000_000_000
@@ -178,22 +182,11 @@ def test_a_folder_that_cannot_exist_is_unavailable(tmp_path: Path) -> None:
     assert caught.value.exit_code == 69 and str(path) in str(caught.value)
 
 
-def unprivileged(argv: list[str]) -> list[str]:
-    """``argv`` as user nobody (65534) when the tests run as root, else as it is."""
-    if os.geteuid() != 0:
-        return argv
-    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
-
-
-OPEN_AND_REPORT = """
-import sys
-from pathlib import Path
-from ccy.evse.records import RecordsError, RecordStore
-try:
-    RecordStore.open(Path(sys.argv[1]), 1)
-except RecordsError as exc:
-    print(type(exc).__name__, exc.exit_code, exc)
-"""
+def open_and_report(path: Path) -> None:
+    try:
+        RecordStore.open(path, 1)
+    except RecordsError as exc:
+        print(type(exc).__name__, exc.exit_code, exc)
 
 
 def test_a_file_without_permission_is_unavailable() -> None:
@@ -202,15 +195,16 @@ def test_a_file_without_permission_is_unavailable() -> None:
         path = folder / "evse.db"
         RecordStore.open(path, T0).close()
         path.chmod(0o600)  # the owner's (root's, or the test user's after chmod 000 below)
-        if os.geteuid() != 0:
+        if os.geteuid() == 0:  # another user: nobody, in a forked child
+            done = call_as(NOBODY, NOBODY, lambda: open_and_report(path))
+            assert done.returncode == 0, done.stderr
+            out = done.stdout
+        else:
             path.chmod(0o000)
-        out = subprocess.run(
-            unprivileged([sys.executable, "-c", OPEN_AND_REPORT, str(path)]),
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                open_and_report(path)
+            out = buffer.getvalue()
         assert out.startswith("DatabaseUnavailable 69 "), out
         assert str(path) in out
     finally:
