@@ -68,9 +68,9 @@ STORY: tuple[tuple[str, str], ...] = (
     # the fault from the power stage side
     ("ccy-sim", "Power stage: supply fault injected"),
     ("ccy-profinet", "Error raised SupplyFault/-"),
-    ("ccy-evse", "Error raised EVSEManager: connector"),
     ("ccy-evse", "Stopping (Terminate): ccy-profinet SupplyFault"),
     ("ccy-evse", "EVSE IEC Transaction Finished: Fault ("),
+    ("ccy-evse", "Error raised EVSEManager: connector"),
     ("ccy-evse", "EVSE IEC DC power supply OFF"),
     ("ccy-evse", "EVSE IEC Event PowerOff"),
     ("ccy-bsp", "Allow power on: request to OPEN the contactor"),

@@ -46,17 +46,16 @@ def ccyctl(
 
 
 def ctl_main(*args: str, root: Path) -> Callable[[], int]:
-    """ccyctl's entry point with these arguments, for :func:`call_as` (another user, in a
-    forked child: no new interpreter, so its install folder's mode does not matter)."""
-
-    # Import here, before the fork, what the command loads on first use: every command
-    # module, and the standard library's lazy _strptime (time parsing).
-    ctl.build_parser()
+    """ccyctl with these arguments, for :func:`call_as` (another user, in a forked child: no
+    new interpreter, so its install folder's mode does not matter). The arguments are parsed
+    here, before the fork (the parser lists ccy.ctl's folder, which the other user may not
+    read), and so is what the command loads on first use (the standard library's _strptime)."""
+    parsed = ctl.build_parser().parse_args(["--root", str(root), *args])
     time.strptime("2025-12-02", "%Y-%m-%d")
 
     def run() -> int:
         os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = NO_BUS
-        return ctl.main(["--root", str(root), *args])
+        return ctl.run(parsed)
 
     return run
 

@@ -111,7 +111,11 @@ def _quiet_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out parsed arguments; every failure becomes one line and an exit code."""
     try:
         status: int = args.func(args)
     except Exception as exc:  # every failure is reported as one line, below

@@ -299,14 +299,16 @@ class Demo:
             await self.see("fault injected", NARRATOR, "Power stage: supply fault injected")
         ).seconds
         await self.see("power stage raises SupplyFault", PROFINET, "Error raised SupplyFault/")
-        await self.see(
-            "Error raised EVSEManager: connector", EVSE, "Error raised EVSEManager: connector"
-        )
+        # Power first, records and notifications after: ccy-evse's stop comes before its
+        # error line (the seed's EVerest logs the error first).
         stop = await self.see("ccy-evse stops", EVSE, "Stopping (Terminate): ")
         self.facts.fault_to_stop_ms = (stop.seconds - injected) * 1000
         tx = await self.see("transaction finished", EVSE, "EVSE IEC Transaction Finished: ")
         self.facts.transaction_line = tx.text
         await self.see("faulted", EVSE, "EVSE IEC Charger state: Charging->Faulted")
+        await self.see(
+            "Error raised EVSEManager: connector", EVSE, "Error raised EVSEManager: connector"
+        )
         await self.see("power supply off", EVSE, "EVSE IEC DC power supply OFF")
         opened = await self.see(
             "contactor open asked", BSP, "Allow power on: request to OPEN the contactor"
