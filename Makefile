@@ -5,9 +5,10 @@ SHELL     := /bin/bash
 VENV      := .venv
 PY        := $(VENV)/bin/python
 FUZZ_RUNS ?= 20000
+SOAK_SESSIONS ?= 1000
 # `make fuzz FUZZ_RUNS=1000000` is the long run reported in closing notes.
 
-.PHONY: setup demo test lint unit bench fuzz clean
+.PHONY: setup demo test lint unit bench fuzz soak clean
 
 setup:
 	@bash .ci/setup
@@ -26,6 +27,11 @@ lint:
 
 bench: setup
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b; done
+
+# SOAK_SESSIONS consecutive EV-simulator sessions against the whole stack: zero failures,
+# RSS growth <= 5 % per unit, file descriptors stable, retention limits held.
+soak: setup
+	$(PY) benchmarks/soak.py $(SOAK_SESSIONS)
 
 fuzz: setup
 	@set -e; for f in tests/fuzz/fuzz_*.py; do \
