@@ -12,6 +12,7 @@ Signals are watched with dbus-monitor as the user (it falls back from BecomeMoni
 only root may use, to match rules, so it sees what the user may receive).
 """
 
+import contextlib
 import os
 import selectors
 import subprocess
@@ -22,7 +23,9 @@ from typing import Any
 
 import pytest
 
+from ccy.auth import contract as auth
 from ccy.bsp import contract as bsp
+from ccy.evse import contract as evse
 from ccy.profinet import contract as profinet
 from ccy.sim.stack import Stack
 
@@ -349,3 +352,75 @@ def test_only_ccy_evse_and_operators_reach_the_power_stage(
     passed = "Error org.freedesktop.DBus.Error.UnknownMethod"  # the stub exports nothing
     expected = passed if user in ("ccy-evse", OPERATOR) else DENIED
     assert answers == dict.fromkeys(POWER_STAGE_CALLS, expected)
+
+
+# ------------------------------------------------------------------------------ Evse1, Auth1
+
+
+@contextlib.contextmanager
+def stub_owning(address: str, name: str) -> Iterator[str]:
+    """``name`` owned by the stub above (exports nothing: a call that passes the bus gets
+    UnknownMethod; one the policy stops gets AccessDenied)."""
+    stub = subprocess.Popen(
+        [sys.executable, "-c", STUB, address, name],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert stub.stdout is not None and stub.stdout.readline().strip() == "owned"
+    try:
+        yield name
+    finally:
+        assert stub.stdin is not None
+        stub.stdin.close()
+        stub.wait(timeout=10)
+
+
+PASSED = "Error org.freedesktop.DBus.Error.UnknownMethod"
+"""What a call that passed the bus gets from the stub, which exports nothing."""
+EVSE_PROBES = {
+    # one member of each caller's share, and operator-only ones
+    "ChargeLoop": ("ccy-v2g",),
+    "BindSession": ("ccy-v2g",),
+    "Authorize": ("ccy-auth",),
+    "StopTransaction": ("ccy-auth",),
+    "SetReservation": ("ccy-auth",),
+    "Enable": (),
+    "SetExternalLimits": (),
+    "ListErrors": (),
+}
+
+
+def unit_call(dbus_send: Any, address: str, user: str, dest: str, iface: str, member: str) -> str:
+    path = "/" + dest.replace(".", "/")
+    r = dbus_send(address, dest, path, f"{iface}.{member}", user=user)
+    return outcome((r.stdout + r.stderr).strip())
+
+
+@pytest.mark.parametrize(
+    "user", ["ccy-v2g", "ccy-auth", "ccy-bsp", "ccy-profinet", OPERATOR, READER, OUTSIDER]
+)
+def test_evse1_members_reach_only_their_callers_and_operators(
+    dbus_send: Any, address: str, user: str
+) -> None:
+    """contracts.md's rows on the real daemon with the real unit users: ccy-v2g the
+    vehicle-session methods, ccy-auth authorize/stop/reservation, operators everything."""
+    with stub_owning(address, evse.BUS_NAME):
+        answers = {
+            m: unit_call(dbus_send, address, user, evse.BUS_NAME, evse.IFACE, m)
+            for m in EVSE_PROBES
+        }
+    expected = {
+        m: PASSED if user == OPERATOR or user in callers else DENIED
+        for m, callers in EVSE_PROBES.items()
+    }
+    assert answers == expected
+
+
+@pytest.mark.parametrize("user", ["ccy-v2g", "ccy-evse", OPERATOR, READER, OUTSIDER])
+def test_only_ccy_v2g_and_operators_provide_tokens(dbus_send: Any, address: str, user: str) -> None:
+    with stub_owning(address, auth.BUS_NAME):
+        provide = unit_call(dbus_send, address, user, auth.BUS_NAME, auth.IFACE, "ProvideToken")
+        reserve = unit_call(dbus_send, address, user, auth.BUS_NAME, auth.IFACE, "Reserve")
+    assert provide == (PASSED if user in ("ccy-v2g", OPERATOR) else DENIED)
+    assert reserve == (PASSED if user == OPERATOR else DENIED)
