@@ -28,17 +28,17 @@ from ccy.auth.contract import Outcome, ProvideStatus, SelectionAlgorithm, Stage
 from ccy.auth.reservations import Reservation, ReservationStore
 from ccy.auth.tokens import Token
 from ccy.auth.validators.base import Verdict
+from ccy.runtime.refusal import Refusal
 
 MAX_RESERVATION_S = 7 * 24 * 3600.0
 """Longest reservation taken (Reserve's documented bound)."""
 
 
-class CommandRefused(Exception):
+class CommandRefused(Refusal):
     """A bus command refused: ``kind`` is the org.ccy.Error name (InvalidArgument, …)."""
 
     def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+        super().__init__(kind, message)
 
 
 # ---------------------------------------------------------------- effects

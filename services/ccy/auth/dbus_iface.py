@@ -13,11 +13,9 @@ from typing import Annotated, Protocol, TypeVar
 
 from dbus_fast import introspection as intr
 from dbus_fast.annotations import DBusDouble, DBusInt32, DBusSignature, DBusStr
-from dbus_fast.errors import DBusError
 from dbus_fast.service import ServiceInterface, method, signal
 
 from ccy.auth.contract import CONTRACT, IFACE
-from ccy.auth.core import CommandRefused
 from ccy.auth.properties import AUTH_TABLE, View
 from ccy.runtime import bus
 from ccy.runtime.contract_xml import add_enum_annotations
@@ -95,15 +93,7 @@ class AuthInterface(StateInterface[View]):
         self._call(lambda: self._commands.cancel_reservation(reservation_id))
 
     def _call(self, action: Callable[[], T]) -> T:
-        try:
-            return action()
-        except CommandRefused as exc:
-            raise bus.error(bus.ERROR_PREFIX + exc.kind, str(exc)) from exc
-        except DBusError:
-            raise
-        except Exception as exc:
-            self._log.exception("%s call failed", IFACE)
-            raise bus.error(bus.FAILED, f"internal error: {type(exc).__name__}") from exc
+        return bus.answer(action, self._log, IFACE)
 
     @signal(name="ValidationResult")
     def validation_result(

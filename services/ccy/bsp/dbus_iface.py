@@ -16,11 +16,9 @@ from typing import Annotated, Protocol, TypeVar
 from dbus_fast import introspection as intr
 from dbus_fast.annotations import DBusBool, DBusDouble, DBusSignature, DBusStr
 from dbus_fast.constants import PropertyAccess
-from dbus_fast.errors import DBusError
 from dbus_fast.service import dbus_property, method, signal
 
 from ccy.bsp.contract import CONTRACT, IFACE
-from ccy.bsp.effects import CommandRefused
 from ccy.bsp.properties import BSP_TABLE
 from ccy.bsp.state import BspState
 from ccy.runtime import bus
@@ -86,26 +84,10 @@ class BspInterface(StateInterface[BspState]):
         self._call(lambda: self._commands.identify(duration_s))
 
     def _call(self, action: Callable[[], T]) -> T:
-        try:
-            return action()
-        except CommandRefused as exc:
-            raise bus.error(bus.ERROR_PREFIX + exc.kind, str(exc)) from exc
-        except DBusError:
-            raise
-        except Exception as exc:
-            self._log.exception("%s call failed", IFACE)
-            raise bus.error(bus.FAILED, f"internal error: {exc}") from exc
+        return bus.answer(action, self._log, IFACE)
 
     async def _await(self, action: Awaitable[None]) -> None:
-        try:
-            await action
-        except CommandRefused as exc:
-            raise bus.error(bus.ERROR_PREFIX + exc.kind, str(exc)) from exc
-        except DBusError:
-            raise
-        except Exception as exc:
-            self._log.exception("%s call failed", IFACE)
-            raise bus.error(bus.FAILED, f"internal error: {exc}") from exc
+        await bus.answer_async(action, self._log, IFACE)
 
     # ---------------------------------------------------------------- signals
     @signal(name="CeChanged")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from ccy.bsp.protocol.messages import Message
+from ccy.runtime.refusal import Refusal
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,9 @@ RefusalKind: TypeAlias = Literal[
 ]
 
 
-class CommandRefused(Exception):
+class CommandRefused(Refusal):
     """A command cannot be carried out now. ``kind`` is the D-Bus error suffix
     (org.ccy.Error.<kind>); the message is one line naming cause and fix."""
 
     def __init__(self, kind: RefusalKind, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+        super().__init__(kind, message)

@@ -14,7 +14,6 @@ from typing import Annotated, Any, TypeVar
 
 from dbus_fast import introspection as intr
 from dbus_fast.annotations import DBusBool, DBusDouble, DBusSignature, DBusStr, DBusUInt32
-from dbus_fast.errors import DBusError
 from dbus_fast.service import ServiceInterface, method, signal
 
 from ccy.evse.contract import CONTRACT, IFACE
@@ -70,15 +69,7 @@ class EvseInterface(StateInterface[EvseState]):
         return add_enum_annotations(iface, CONTRACT)
 
     def _call(self, name: str, *args: Any) -> Any:
-        try:
-            return self._unit.call(name, *args)
-        except Refused as exc:
-            raise bus.error(bus.ERROR_PREFIX + exc.kind, str(exc)) from exc
-        except DBusError:
-            raise
-        except Exception as exc:
-            self._log.exception("%s.%s failed", IFACE, name)
-            raise bus.error(bus.FAILED, f"internal error: {exc}") from exc
+        return bus.answer(lambda: self._unit.call(name, *args), self._log, f"{IFACE}.{name}")
 
     # ---------------------------------------------------------------- vehicle (ccy-v2g)
     @method(name="BindSession")

@@ -9,16 +9,17 @@ effects come first in every list: power is withdrawn before anyone is told.
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+from ccy.runtime.refusal import Refusal
+
 RefusalKind: TypeAlias = Literal["NotReady", "NotPermitted", "InvalidArgument", "Failed"]
 
 
-class Refused(Exception):
+class Refused(Refusal):
     """A call does not fit now; ``kind`` is the suffix of org.ccy.Error.<kind>. Nothing
     changed. The message names the state (NotPermitted) or the limit (InvalidArgument)."""
 
     def __init__(self, kind: RefusalKind, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+        super().__init__(kind, message)
 
 
 # ---------------------------------------------------------------- peers

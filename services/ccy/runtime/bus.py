@@ -6,15 +6,19 @@ the device's bus or to the simulator's private one. The error names are declared
 ``dbus/org.ccy.Errors1.xml``; handlers raise them through :func:`error`.
 """
 
+import logging
 import os
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from dbus_fast import BusType, DBusError, Message, MessageType, RequestNameReply
 from dbus_fast.aio import MessageBus
 from dbus_fast.constants import NameFlag
 
+from ccy.runtime.refusal import Refusal
 from ccy.runtime.service import UnitStartError
+
+T = TypeVar("T")
 
 ERROR_PREFIX = "org.ccy.Error."
 INVALID_ARGUMENT = ERROR_PREFIX + "InvalidArgument"
@@ -31,6 +35,35 @@ class NameNotOwnedError(RuntimeError):
 def error(name: str, message: str) -> DBusError:
     """A named ``org.ccy.Error.*`` reply for a method handler to raise."""
     return DBusError(name, message)
+
+
+def answer(action: Callable[[], T], log: logging.Logger, where: str) -> T:
+    """Run a method handler's action: a :class:`~ccy.runtime.refusal.Refusal` becomes
+    ``org.ccy.Error.<kind>`` with its message; anything unexpected is logged with its
+    traceback and answered ``org.ccy.Error.Failed`` naming only the exception's type (its
+    text might carry an identity), never a Python exception name on the bus."""
+    try:
+        return action()
+    except Refusal as exc:
+        raise error(ERROR_PREFIX + exc.kind, str(exc)) from exc
+    except DBusError:
+        raise
+    except Exception as exc:
+        log.exception("%s call failed", where)
+        raise error(FAILED, f"internal error: {type(exc).__name__}") from exc
+
+
+async def answer_async(action: Awaitable[T], log: logging.Logger, where: str) -> T:
+    """:func:`answer` for an awaited action."""
+    try:
+        return await action
+    except Refusal as exc:
+        raise error(ERROR_PREFIX + exc.kind, str(exc)) from exc
+    except DBusError:
+        raise
+    except Exception as exc:
+        log.exception("%s call failed", where)
+        raise error(FAILED, f"internal error: {type(exc).__name__}") from exc
 
 
 async def connect_system_bus() -> MessageBus:

@@ -15,11 +15,10 @@ from collections.abc import Callable
 from typing import Protocol
 
 from dbus_fast.annotations import DBusDouble, DBusStr
-from dbus_fast.errors import DBusError
 from dbus_fast.service import method
 
 from ccy.profinet.contract import IFACE, POWER_STAGE, Method
-from ccy.profinet.stage.model import Refused, Snapshot
+from ccy.profinet.stage.model import Snapshot
 from ccy.profinet.stage.properties import POWER_STAGE_TABLE
 from ccy.runtime import bus
 from ccy.runtime.state_iface import StateInterface, export_state
@@ -55,12 +54,4 @@ class PowerStageInterface(StateInterface[Snapshot]):
         self._call(self._commands.start_self_test)
 
     def _call(self, action: Callable[[], None]) -> None:
-        try:
-            action()
-        except Refused as exc:
-            raise bus.error(bus.ERROR_PREFIX + exc.kind, str(exc)) from exc
-        except DBusError:
-            raise
-        except Exception as exc:
-            self._log.exception("%s call failed", IFACE)
-            raise bus.error(bus.FAILED, f"internal error: {exc}") from exc
+        bus.answer(action, self._log, IFACE)

@@ -43,6 +43,7 @@ from ccy.profinet.contract import (
 )
 from ccy.profinet.stage.isolation import classify
 from ccy.profinet.stage.load import EvLoad
+from ccy.runtime.refusal import Refusal
 
 ON_MODES = (Mode.CABLE_CHECK, Mode.PRE_CHARGE, Mode.CHARGE)
 """Modes that deliver power: they need the lease and a ready supply."""
@@ -108,12 +109,11 @@ class RefusalKind(StrEnum):
     NOT_READY = "NotReady"
 
 
-class Refused(Exception):
+class Refused(Refusal):
     """The input was refused; nothing changed."""
 
     def __init__(self, kind: RefusalKind, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+        super().__init__(kind, message)
 
 
 @dataclass(frozen=True)
