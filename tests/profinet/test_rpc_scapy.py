@@ -9,15 +9,13 @@ import logging
 import socket
 import uuid
 
-import pytest
+from scapy.contrib import pnio_rpc as rpc
 from tests.profinet.rpc_helpers import Controller, make_device
 from tests.profinet.test_rt_iodevice import Link, Listener
 
 from ccy.profinet.rpc import dcerpc
 from ccy.profinet.rpc.status import PnioStatus
 from ccy.profinet.rt.iodevice import IoDevice
-
-rpc = pytest.importorskip("scapy.contrib.pnio_rpc", reason="scapy is a test dependency")
 
 
 def scapy_connect(*blocks: object, ar_type: int = 1, station_len: int | None = None) -> bytes:

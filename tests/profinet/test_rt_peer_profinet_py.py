@@ -14,14 +14,11 @@ from tests.profinet.conftest import DcpDevice
 from tests.profinet.rt_procs import Proc
 from tests.profinet.test_rt_netns import HOST, start_capture, tshark
 
+import profinet  # noqa: F401  (declared test dependency: a missing install fails here)
 from ccy.testing.netns import charger_network, exec_in
 
 INDEX = 152
 PEER = Path(__file__).with_name("rt_peer_profinet_py.py")
-
-profinet = pytest.importorskip(
-    "profinet", reason="profinet-py is a test dependency: pip install profinet-py"
-)
 
 
 @pytest.mark.root

@@ -23,6 +23,7 @@ the output must fall below 60 V within welding_timeout_s.
 
 import logging
 import math
+from abc import ABC, abstractmethod
 
 from ccy.evse import contract as c
 from ccy.evse import timing as t
@@ -39,7 +40,7 @@ from ccy.runtime.contract import ErrorSpec
 MEASURED = ("Valid", "Warning", "NoImd")
 
 
-class Phases:
+class Phases(ABC):
     settings: EvseSettings
     log: logging.Logger
     state: EvseState
@@ -50,15 +51,15 @@ class Phases:
     _want_power: bool
     _stage_sent_at: float
 
-    # provided by the core
-    def _fail(self, now: float, spec: ErrorSpec, subtype: str, message: str) -> None:
-        raise NotImplementedError
+    # provided by the core (EvseCore)
+    @abstractmethod
+    def _fail(self, now: float, spec: ErrorSpec, subtype: str, message: str) -> None: ...
 
-    def _limits(self) -> Limits:
-        raise NotImplementedError
+    @abstractmethod
+    def _limits(self) -> Limits: ...
 
-    def _set_step(self, now: float, step: Step) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def _set_step(self, now: float, step: Step) -> None: ...
 
     def _stage_target(self, now: float, voltage: float, current: float) -> None:
         self._fx.append(StageTarget(voltage, current))

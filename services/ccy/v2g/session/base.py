@@ -12,6 +12,7 @@ the connection is closed after the answer).
 import logging
 import secrets
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -60,7 +61,7 @@ def is_failure(code: str) -> bool:
     return code.startswith("FAILED") or code == "Failed_NoNegotiation"
 
 
-class State:
+class State(ABC):
     """One request type of the -20 DC session."""
 
     request: ClassVar[str]
@@ -73,8 +74,9 @@ class State:
     def response(cls) -> str:
         return cls.request[: -len("Req")] + "Res"
 
+    @abstractmethod
     async def handle(self, env: Env, ctx: SessionContext, body: Node) -> Answer:
-        raise NotImplementedError
+        """Answer one request (each request's class implements it)."""
 
     def failed(self, env: Env, ctx: SessionContext, code: str) -> Body:
         """The smallest valid response with ResponseCode ``code`` (override to fill the
