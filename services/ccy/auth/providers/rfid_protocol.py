@@ -22,6 +22,8 @@ a card's UID).
 from dataclasses import dataclass
 
 MAX_LINE = 64
+OVER_LONG = f"over-long line (more than {MAX_LINE} characters)"
+"""One reason whether the line ended in the same read or not (chunking changes no event)."""
 """Characters of one line, without its end."""
 _HEX = frozenset("0123456789ABCDEFabcdef")
 UID_LENGTHS = (8, 14, 20)
@@ -56,7 +58,7 @@ def parse_line(line: bytes) -> Event:
     if line.endswith(b"\r"):
         line = line[:-1]
     if len(line) > MAX_LINE:
-        return Garbage(f"over-long line ({len(line)} characters, at most {MAX_LINE})")
+        return Garbage(OVER_LONG)
     if any(b < 0x20 or b > 0x7E for b in line):
         return Garbage("not printable ASCII")
     text = line.decode("ascii")
@@ -110,7 +112,7 @@ class LineParser:
             return
         self._buffer += rest
         if len(self._buffer) > MAX_LINE + 1:  # + 1: a CR may still come before the LF
-            events.append(Garbage(f"over-long line (more than {MAX_LINE} characters)"))
+            events.append(Garbage(OVER_LONG))
             self._buffer.clear()
             self._discarding = True
 
