@@ -25,6 +25,13 @@ def test_one_root_relocates_everything(tmp_path: Path) -> None:
     assert p.resolve("relative/file") == Path("relative/file")
 
 
+def test_a_path_with_two_leading_slashes_lands_under_the_root(tmp_path: Path) -> None:
+    # found by tests/fuzz/fuzz_config.py: a config value "//dev/x" raised ValueError in bind
+    p = Paths.from_root(tmp_path)
+    assert p.resolve("//dev/ttyLP2") == tmp_path / "dev/ttyLP2"
+    assert p.resolve("///dev/ttyLP2") == tmp_path / "dev/ttyLP2"
+
+
 def test_root_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CCY_ROOT", str(tmp_path))
     assert Paths.from_root().lib == tmp_path / "var/lib/ccy"

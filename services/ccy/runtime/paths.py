@@ -36,11 +36,15 @@ class Paths:
         return cls(Path(chosen).resolve())
 
     def resolve(self, path: str | os.PathLike[str]) -> Path:
-        """An absolute path as seen from inside the root; relative paths are kept as they are."""
+        """An absolute path as seen from inside the root; relative paths are kept as they are.
+
+        A path that starts with exactly two slashes keeps them in pathlib ("//" is a root of
+        its own in POSIX, though Linux reads it as "/"), so the anchor is taken off, not "/".
+        """
         p = Path(path)
         if not p.is_absolute() or self.root == Path("/"):
             return p
-        return self.root / p.relative_to("/")
+        return self.root / p.relative_to(p.anchor)
 
     @property
     def etc(self) -> Path:
