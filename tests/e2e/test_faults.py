@@ -412,11 +412,7 @@ def plc_ch() -> Iterator[Charger]:
                 "station_name": PLC_STATION,
                 "reconnect_grace_ms": 10000,
             }
-            with charger(
-                "ccy-faults-plc-",
-                evse_keys={"imd_self_test": False},
-                profinet=profinet,
-            ) as c:
+            with charger("ccy-faults-plc-", profinet=profinet) as c:
                 c.plc = PlcSimulator(layout, PLC_STATION, c.rig.dir)
                 c.plc.start("--set-ip", f"{layout.device.address}/24")
                 try:
@@ -430,9 +426,9 @@ def plc_ch() -> Iterator[Charger]:
 class TestPlc:
     """ccy-profinet in profinet.mode plc: the whole stack in the charger's network namespace
     (ccy.testing.netns), ccy-profinet on its PLC port, the PLC simulator (python -m
-    ccy.sim.plc) in the PLC's namespace, the vehicle on the charger's loopback. The PLC
-    simulator never answers the IMD self-test request (its stage has no self-test bits), so
-    ccy-evse runs without the self-test here (evse.imd_self_test false)."""
+    ccy.sim.plc) in the PLC's namespace, the vehicle on the charger's loopback. Every
+    cable check begins with the IMD self-test, requested in the cyclic data and answered by
+    the PLC simulator's stage."""
 
     def test_plc_lost_while_charging(self, plc_ch: Charger) -> None:
         """DHT expired with current flowing: PlcLost, the stage Off at once, ccy-evse stops
@@ -495,3 +491,34 @@ class TestPlc:
         errors, outcome = ch.run(run())
         assert "PlcReconnecting" in errors, errors
         assert outcome == "completed", outcome
+
+    def test_imd_self_test_failed_at_the_plc(self, plc_ch: Charger) -> None:
+        """The PLC's IMD fails its self-test: the cable check fails before any voltage, the
+        vehicle hears FAILED, the error history names the self-test, the transaction ends
+        with Fault; with a sound IMD again the next session charges (a failed self-test does
+        not hold the connector)."""
+        ch = plc_ch
+        plc = ch.plc
+        assert plc is not None
+
+        async def run() -> tuple[Finished, str]:
+            plc.kill()
+            plc.start("--self-test-fails")
+            await ch.c.until("SupplyReady", True, 30.0, **STAGE)
+            s = await start_charging(ch)
+            await ch.c.until("State", "Faulted", 30.0)
+            await wait_safe(ch.rig, ch.c, time.monotonic())
+            f = await finish(ch, s)
+            plc.kill()
+            plc.start()
+            await ch.c.until("SupplyReady", True, 30.0, **STAGE)
+            return f, await vehicle_session(ch.rig, ch.c)
+
+        f, after = ch.run(run())
+        assert f.responses[-1] == "EVSE ISO V2G DcCableCheckRes (FAILED)", f.lines[-5:]
+        assert "EVSE ISO V2G DcPreChargeRes" not in f.responses
+        assert f.rows("ccy-profinet", "SelfTestFailed"), f.errors
+        assert f.transaction is not None and f.transaction.stop_reason == "Fault"
+        assert "the IMD self-test failed" in str(_stop_event(f)["why"])
+        _session_closed(f)
+        assert after == "completed"

@@ -5,8 +5,14 @@ losing the charger's data switches it off."""
 
 import math
 
-from ccy.profinet.io_layout import ChargerToPlc, IsolationCode, PlcStatus, StageMode
-from ccy.sim.plc.stage import ISOLATION_DELAY_S, PlcStage
+from ccy.profinet.io_layout import (
+    ChargerStatus,
+    ChargerToPlc,
+    IsolationCode,
+    PlcStatus,
+    StageMode,
+)
+from ccy.sim.plc.stage import ISOLATION_DELAY_S, SELF_TEST_S, PlcStage
 
 
 def run(stage: PlcStage, start: float, end: float, step: float = 0.01) -> float:
@@ -62,3 +68,36 @@ def test_supply_fault_is_reported_and_holds_the_stage_off() -> None:
     out = stage.outputs(t)
     assert stage.voltage == 0.0 and out.status & PlcStatus.SUPPLY_FAULT
     assert not out.status & PlcStatus.SUPPLY_READY
+
+
+SELF_TEST_BITS = (
+    PlcStatus.SELF_TEST_RUNNING | PlcStatus.SELF_TEST_PASSED | PlcStatus.SELF_TEST_FAILED
+)
+
+
+def test_the_imd_self_test_runs_then_passes_until_the_request_drops() -> None:
+    stage = PlcStage()
+    stage.step(0.0)
+    assert not stage.outputs(0.0).status & SELF_TEST_BITS
+    stage.command(ChargerToPlc(status=ChargerStatus.SELF_TEST_REQUEST))
+    stage.step(0.1)
+    assert stage.outputs(0.1).status & SELF_TEST_BITS == PlcStatus.SELF_TEST_RUNNING
+    t = run(stage, 0.1, 0.1 + SELF_TEST_S + 0.02)
+    assert stage.outputs(t).status & SELF_TEST_BITS == PlcStatus.SELF_TEST_PASSED
+    stage.command(ChargerToPlc())
+    stage.step(t + 0.01)
+    assert not stage.outputs(t + 0.01).status & SELF_TEST_BITS
+    stage.command(ChargerToPlc(status=ChargerStatus.SELF_TEST_REQUEST))  # a new test
+    stage.step(t + 0.02)
+    assert stage.outputs(t + 0.02).status & SELF_TEST_BITS == PlcStatus.SELF_TEST_RUNNING
+
+
+def test_a_failing_imd_reports_the_failure_and_the_charger_lost_ends_the_test() -> None:
+    stage = PlcStage(self_test_fault=True)
+    stage.step(0.0)
+    stage.command(ChargerToPlc(status=ChargerStatus.SELF_TEST_REQUEST))
+    t = run(stage, 0.0, SELF_TEST_S + 0.05)
+    assert stage.outputs(t).status & SELF_TEST_BITS == PlcStatus.SELF_TEST_FAILED
+    stage.off()
+    stage.step(t + 0.01)
+    assert not stage.outputs(t + 0.01).status & SELF_TEST_BITS

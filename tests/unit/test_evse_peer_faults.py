@@ -11,7 +11,14 @@ from pathlib import Path
 
 from evse_core_kit import Kit
 
-from ccy.evse.effects import BspCall, Emit, RecordSessionStarted, StageMode, StageTarget
+from ccy.evse.effects import (
+    BspCall,
+    Emit,
+    RecordSessionStarted,
+    StageMode,
+    StageSelfTest,
+    StageTarget,
+)
 from ccy.evse.recorder import Recorder
 from ccy.evse.records import RecordStore
 from ccy.evse.session_log import SessionLogs, list_folders
@@ -259,3 +266,47 @@ def test_session_start_enforces_session_log_retention(tmp_path: Path) -> None:
         assert names[-1] in kept and names[0] not in kept and names[1] not in kept
     finally:
         store.close()
+
+
+# ------------------------------------------- a failed IMD self-test does not hold the port
+def _plugged_with_stage_error(error: str) -> Kit:
+    """The stage's error raised during a session (so ccy-evse mirrors it as PowerStageFault),
+    that session unplugged, the error still active, and the next vehicle plugged in."""
+    kit = Kit()  # imd_self_test on: every cable check begins with the IMD self-test
+    kit.ready()
+    kit.at(0.5)
+    kit.plug(hlc_after=0.5)
+    kit.call("on_peer_errors", "ccy-profinet", [(error, "", "High")])
+    assert kit.errors.is_active("PowerStageFault", error)
+    kit.bsp(IdState="NotConnected", CeState="A")
+    kit.stage(Mode="Off", PresentCurrent=0.0, PresentVoltage=0.0)
+    kit.obey_bsp()
+    kit.at(5.0)
+    kit.plug(hlc_after=0.5)
+    kit.take()
+    return kit
+
+
+def test_a_failed_self_test_still_active_lets_the_next_session_test_again() -> None:
+    # PowerStage1 keeps SelfTestFailed until the next StartSelfTest, and only a session's
+    # cable check asks for one: blocking the session on it would hold the port for good.
+    kit = _plugged_with_stage_error("SelfTestFailed")
+    assert kit.state == "WaitingForAuthentication"
+    kit.bind()
+    kit.authorize()
+    kit.parameters()
+    kit.call("schedule", "Dynamic", math.nan)
+    kit.bsp(CeState="C")
+    kit.call("cable_check")
+    kit.obey_bsp()
+    kit.at(0.1)
+    kit.call("cable_check")
+    kit.stage(Mode="CableCheck", TargetVoltage=800.0, TargetCurrent=10.0)
+    kit.at(0.3)
+    kit.stage(PresentVoltage=800.0)
+    assert any(isinstance(e, StageSelfTest) for e in kit.take())
+
+
+def test_an_isolation_fault_still_active_stops_the_next_session_at_once() -> None:
+    kit = _plugged_with_stage_error("IsolationFault")
+    assert kit.state == "Faulted"

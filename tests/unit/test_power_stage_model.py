@@ -284,6 +284,25 @@ def test_self_test_runs_and_passes_or_fails() -> None:
     assert snap.self_test is SelfTest.FAILED and SELF_TEST_FAILED.name in snap.errors
 
 
+def test_a_failed_self_test_blocks_charging_but_not_the_cable_check_that_tests_again() -> None:
+    stage = PowerStageModel(StageConfig(), EV)
+    stage.inject(Fault.SELF_TEST, 0.0)
+    stage.start_self_test(0.0)
+    assert SELF_TEST_FAILED.name in stage.advance(1.0).errors
+    stage.set_target(EV.ocv_v, 2.0, 1.0)
+    with pytest.raises(Refused) as refused:
+        stage.set_mode(Mode.PRE_CHARGE, 1.0)
+    assert refused.value.kind is RefusalKind.NOT_PERMITTED
+    assert SELF_TEST_FAILED.name in str(refused.value)
+    stage.set_target(CHECK_V, 10.0, 1.0)
+    assert stage.set_mode(Mode.CABLE_CHECK, 1.0).mode is Mode.CABLE_CHECK
+    snap = stage.start_self_test(1.0)  # the cable check tests the IMD again
+    assert snap.self_test is SelfTest.RUNNING and SELF_TEST_FAILED.name not in snap.errors
+    snap = stage.advance(2.0)  # still broken: failed again, and the stage Off
+    assert snap.self_test is SelfTest.FAILED and SELF_TEST_FAILED.name in snap.errors
+    assert snap.mode is Mode.OFF
+
+
 def test_no_self_test_while_charging() -> None:
     stage, clock = cable_checked()
     clock.run(2.4)

@@ -463,12 +463,16 @@ class EvseCore(Phases):
         self._mark_hlc_on(s, now)
 
     def _stopping_active(self) -> tuple[str, str, Rule] | None:
+        """The first active error that stops a new session at once (a retested one does not:
+        the session's cable check repeats its test)."""
         for unit, rules in self._peer_rules.items():
             for (type_, _), rule in rules.items():
-                if rule.stop is not Stop.NONE:
+                if rule.stop is not Stop.NONE and not rule.retested:
                     return unit, type_, rule
         for err in self.errors.active():
             rule = rule_for(c.UNIT, err.type)
+            if err.type == c.POWER_STAGE_FAULT.name and rule_for(STAGE_UNIT, err.subtype).retested:
+                continue  # ccy-evse's mirror of the stage's error follows the stage's rule
             if rule.stop is not Stop.NONE:
                 return c.UNIT, err.type, rule
         return None

@@ -13,6 +13,10 @@ Per (unit, type):
   latches   True: the session stays Faulted and no new session charges until the next
             plug-in, even after the unit cleared the error ("All errors cleared" at plug-in).
             False: clears by itself: once the unit clears it, the next session may charge.
+  retested  True: a new session starts while the error is still active, because its cable
+            check repeats the test before any voltage (the IMD self-test: PowerStage1 keeps
+            SelfTestFailed until the next StartSelfTest, which only a session asks for).
+            False (all others): a new session stops at once while the error is active.
 
 An error a unit marks StopsPower in its catalogue but this table does not list stops with
 Terminate and does not latch; one marked KeepsPower keeps power. A High error of a unit we do
@@ -39,6 +43,7 @@ class Rule:
     stop: Stop
     latches: bool
     why: str
+    retested: bool = False
 
 
 E, T = Stop.EMERGENCY, Stop.TERMINATE
@@ -58,7 +63,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     (stage.UNIT, stage.ISOLATION_FAULT.name): Rule(E, True, "insulation fault: a hazard"),
     (stage.UNIT, stage.OVER_CURRENT.name): Rule(E, True, "over-current of the DC output"),
     (stage.UNIT, stage.SUPPLY_FAULT.name): Rule(T, False, "clears when the supply is back"),
-    (stage.UNIT, stage.SELF_TEST_FAILED.name): Rule(T, True, "the IMD cannot be trusted"),
+    (stage.UNIT, stage.SELF_TEST_FAILED.name): Rule(
+        T, True, "the IMD cannot be trusted; each cable check tests it again", retested=True
+    ),
     (stage.UNIT, stage.LEASE_EXPIRED.name): Rule(T, False, "cleared by the next setpoint"),
     (stage.UNIT, stage.PLC_LOST.name): Rule(T, False, "clears when the PLC is back"),
     # ccy-evse's own

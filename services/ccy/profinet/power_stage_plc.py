@@ -49,11 +49,11 @@ from ccy.profinet.stage.model import (
     MEASURED,
     ON_MODES,
     SAFE_MODES,
-    STOPPING,
     Limits,
     RefusalKind,
     Refused,
     Snapshot,
+    blocking_errors,
     clamp_target,
 )
 
@@ -169,7 +169,7 @@ class PlcPowerStage:
             if not self._supply_ready():
                 why = "the PLC is not connected" if self.data is None else "SupplyReady is false"
                 raise Refused(RefusalKind.NOT_READY, f"the supply is not ready ({why})")
-            blocking = sorted(s.errors & STOPPING)
+            blocking = blocking_errors(s.errors, mode)
             if blocking:
                 raise Refused(RefusalKind.NOT_PERMITTED, f"{', '.join(blocking)} active")
             _, status = self._isolation()

@@ -53,6 +53,18 @@ MEASURED = (IsolationStatus.VALID, IsolationStatus.WARNING, IsolationStatus.NO_I
 """Isolation outcomes that let PreCharge and Charge start."""
 STOPPING = frozenset(e.name for e in POWER_STAGE.errors if e.stops_power) - {LEASE_EXPIRED.name}
 """Errors that keep the stage Off until cleared (LeaseExpired clears with the next input)."""
+RETESTED_IN_CABLE_CHECK = frozenset({SELF_TEST_FAILED.name})
+"""Stopping errors that do not block SetMode("CableCheck"): the cable check's StartSelfTest
+tests the IMD again and clears it (else nothing could ever clear it); PreCharge and Charge
+stay blocked until then."""
+
+
+def blocking_errors(errors: set[str], mode: Mode) -> list[str]:
+    """The active errors that refuse SetMode(``mode``) (a mode other than Off), sorted."""
+    blocking = errors & STOPPING
+    if mode is Mode.CABLE_CHECK:
+        blocking -= RETESTED_IN_CABLE_CHECK
+    return sorted(blocking)
 
 
 @dataclass(frozen=True)
@@ -190,7 +202,7 @@ class PowerStageModel:
         if mode not in SAFE_MODES:
             if Fault.SUPPLY in s.faults:
                 raise Refused(RefusalKind.NOT_READY, "the supply is not ready (SupplyFault)")
-            blocking = sorted(s.errors & STOPPING)
+            blocking = blocking_errors(s.errors, mode)
             if blocking:
                 raise Refused(RefusalKind.NOT_PERMITTED, f"{', '.join(blocking)} active")
             needs_isolation = mode in (Mode.PRE_CHARGE, Mode.CHARGE)

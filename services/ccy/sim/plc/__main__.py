@@ -29,6 +29,7 @@ def _say(line: str) -> None:
 
 async def run(args: argparse.Namespace) -> int:
     plc = Plc(args.iface, cycle_ms=args.cycle_ms, data_hold_factor=args.dhf, say=_say)
+    plc.stage.self_test_fault = args.self_test_fails
     plc.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--vanish-after", type=float, default=None, metavar="S")
     parser.add_argument("--release", action="store_true", help="release the AR at the end")
     parser.add_argument("--read-im0", action="store_true", help="read I&M0 after the startup")
+    parser.add_argument(
+        "--self-test-fails", action="store_true", help="the IMD self-test reports SelfTestFailed"
+    )
     args = parser.parse_args(argv)
     try:
         return asyncio.run(run(args))

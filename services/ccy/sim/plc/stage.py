@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """The PLC simulator's power stage: just enough physics to echo the charger's setpoints as
 present values (voltage slew, current following the target in Charge, an insulation
-measurement after a delay in CableCheck, a meter). Pure: ``step(now)``."""
+measurement after a delay in CableCheck, a meter), and the IMD self-test the charger asks for
+with SelfTestRequest (SelfTestRunning for ``SELF_TEST_S``, then SelfTestPassed, or
+SelfTestFailed with ``self_test_fault``; the result stands until the request drops, and a new
+request starts a new test). Pure: ``step(now)``."""
 
 import math
 from dataclasses import dataclass
 
 from ccy.profinet.io_layout import (
+    ChargerStatus,
     ChargerToPlc,
     IsolationCode,
     PlcStatus,
@@ -19,6 +23,7 @@ DISCHARGE_V_PER_S = 1500.0
 CURRENT_SLEW_A_PER_S = 1000.0
 ISOLATION_DELAY_S = 0.5
 ISOLATION_OHM = 10e6
+SELF_TEST_S = 0.5
 LIMITS = (1250.0, 50.0, 3000.0, 10.0, 3_750_000.0)
 
 
@@ -33,17 +38,22 @@ class PlcStage:
     isolation_since: float | None = None
     isolation_fault: bool = False
     supply_fault: bool = False
+    self_test_fault: bool = False
+    self_test_requested: bool = False
+    self_test_since: float | None = None
     heartbeat: int = 0
     last: float | None = None
 
     def command(self, inputs: ChargerToPlc) -> None:
         self.mode = inputs.requested_mode
+        self.self_test_requested = ChargerStatus.SELF_TEST_REQUEST in inputs.status
         self.target_voltage = max(0.0, min(inputs.target_voltage, LIMITS[0]))
         self.target_current = max(0.0, min(inputs.target_current, LIMITS[2]))
 
     def off(self) -> None:
         """The charger is gone (no valid input data): switch off."""
         self.mode = StageMode.OFF
+        self.self_test_requested = False
 
     def step(self, now: float) -> None:
         dt = 0.0 if self.last is None else max(0.0, now - self.last)
@@ -65,7 +75,18 @@ class PlcStage:
                 self.isolation_since = now
         elif self.mode == StageMode.OFF:
             self.isolation_since = None
+        if not self.self_test_requested:
+            self.self_test_since = None
+        elif self.self_test_since is None:
+            self.self_test_since = now
         self.heartbeat = (self.heartbeat + 1) & 0xFFFF
+
+    def self_test_bits(self, now: float) -> PlcStatus:
+        if self.self_test_since is None:
+            return PlcStatus(0)
+        if now - self.self_test_since < SELF_TEST_S:
+            return PlcStatus.SELF_TEST_RUNNING
+        return PlcStatus.SELF_TEST_FAILED if self.self_test_fault else PlcStatus.SELF_TEST_PASSED
 
     def outputs(self, now: float) -> PlcToCharger:
         measured = (
@@ -77,8 +98,10 @@ class PlcStage:
             iso, ohm = IsolationCode.VALID, ISOLATION_OHM
         else:
             iso, ohm = IsolationCode.INVALID, math.nan
-        status = PlcStatus.IMD_INSTALLED | (
-            PlcStatus.SUPPLY_FAULT if self.supply_fault else PlcStatus.SUPPLY_READY
+        status = (
+            PlcStatus.IMD_INSTALLED
+            | (PlcStatus.SUPPLY_FAULT if self.supply_fault else PlcStatus.SUPPLY_READY)
+            | self.self_test_bits(now)
         )
         return PlcToCharger(
             status=status,
