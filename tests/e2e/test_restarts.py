@@ -63,6 +63,11 @@ def test_records_stay_intact(ch: Charger, unit: str) -> None:
     tx = r.transaction_after_back
     assert tx is not None and tx.session_id == r.session_id, _describe(r)
     kinds = {(e.unit, e.type) for e in r.errors}
+    log = ch.rig.session_log(r.session_id)  # read after the unplug: every session has ended
+    assert log.session is not None and log.session["end_us"] is not None, log.session
+    if unit == "ccy-evse":  # closed by the restarted unit, as the records' session row was
+        assert log.session["reason"] == "PowerLoss", log.session
+        assert [e["event"] for e in log.events][-1] == "closed_on_start", log.events[-3:]
     if unit == "ccy-auth":
         assert tx.open, _describe(r)  # still charging: nothing to close
         end = r.transaction_at_end

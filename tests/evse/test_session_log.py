@@ -207,3 +207,30 @@ def test_a_second_start_of_the_same_session_appends(tmp_path: Path) -> None:
 def test_bad_retention_limits_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         SessionLogs(tmp_path, 0, 10)
+
+
+def test_a_folder_left_open_by_a_killed_run_is_closed_at_the_next_start(tmp_path: Path) -> None:
+    logs = SessionLogs(tmp_path, 10, 10_000_000)
+    done = logs.start("earlier", T0)
+    done.close(T0 + 1_000_000, "EVDisconnected")
+    log = logs.start(SID, T0 + 5_000_000)
+    log.event("StateChanged", T0 + 5_000_001, new="Charging")  # then SIGKILL: never closed
+    later = SessionLogs(tmp_path, 10, 10_000_000)  # the restarted unit
+    assert later.close_unfinished(T0 + 9_000_000, "PowerLoss") == log.folder_name
+    contents = read_folder(log.folder)
+    assert contents.session == {
+        "session": SID,
+        "start_us": T0 + 5_000_000,
+        "end_us": T0 + 9_000_000,
+        "reason": "PowerLoss",
+    }
+    assert [e["event"] for e in contents.events] == ["StateChanged", "closed_on_start"]
+    assert later.close_unfinished(T0 + 9_500_000, "PowerLoss") is None  # once
+    assert read_folder(done.folder).session["reason"] == "EVDisconnected"  # type: ignore[index]
+
+
+def test_nothing_to_close_in_an_empty_or_finished_sessions_folder(tmp_path: Path) -> None:
+    logs = SessionLogs(tmp_path / "none-yet", 10, 10_000_000)
+    assert logs.close_unfinished(T0, "PowerLoss") is None
+    logs.start(SID, T0).close(T0 + 1, "EVDisconnected")
+    assert logs.close_unfinished(T0 + 2, "PowerLoss") is None

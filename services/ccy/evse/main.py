@@ -48,7 +48,7 @@ from ccy.evse.effects import (
 from ccy.evse.peers import BSP, PEERS, STAGE, V2G, Peer, Peers
 from ccy.evse.properties import EVSE_TABLE
 from ccy.evse.recorder import ENABLED_KEY, ActiveRow, Recorder
-from ccy.evse.records import RecordsError, RecordStore, database_path
+from ccy.evse.records import POWER_LOSS_REASON, RecordsError, RecordStore, database_path
 from ccy.evse.session_log import SessionLogs, sessions_dir
 from ccy.evse.settings import EvseSettings
 from ccy.evse.wording import CLEANUP
@@ -79,6 +79,7 @@ class EvseUnit:
         self.logs = SessionLogs(
             sessions_dir(ctx.paths), s.session_log_max_count, s.session_log_max_bytes
         )
+        self._close_unfinished_log()
         self.recorder = Recorder(self.store, self.logs, self.errors, ctx.log)
         self.iface = EvseInterface(lambda: self.core.state, self, ctx.log)
         self.errors_iface = ErrorsInterface(self.errors, emit_active=False)
@@ -114,6 +115,16 @@ class EvseUnit:
                 tx.session_id,
             )
         return store
+
+    def _close_unfinished_log(self) -> None:
+        """The session log a killed or stopped run left open gets its end, as its row did."""
+        try:
+            name = self.logs.close_unfinished(now_us(), POWER_LOSS_REASON)
+        except OSError as exc:
+            self.log.warning("The last session log could not be closed: %s", exc)
+            return
+        if name is not None:
+            self.log.warning("Session log %s closed with reason %s", name, POWER_LOSS_REASON)
 
     # ---------------------------------------------------------------- inputs
     def _late(self) -> bool:

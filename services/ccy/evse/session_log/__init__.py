@@ -86,6 +86,27 @@ class SessionLogs:
             make_folder(path)
         return SessionLog(path, session_id, start_us, self.on_error)
 
+    def close_unfinished(self, end_us: int, reason: str) -> str | None:
+        """Close the newest folder if a previous run left it open (session.json without an
+        end: the unit was killed or stopped mid-session): the end and ``reason`` go into its
+        session.json and a ``closed_on_start`` line into its events, as the records database
+        closes that session's row. Only the newest can be open: one session runs at a time
+        and every start closes what the run before left. The folder's name, or None."""
+        folders = list_folders(self.base)
+        if not folders:
+            return None
+        newest = folders[-1]
+        session = read_folder(newest.path).session
+        if session is None or session.get("end_us") is not None:
+            return None
+        start_us = session.get("start_us")
+        if not isinstance(start_us, int):
+            return None
+        log = SessionLog.reopen(newest.path, newest.session_id, start_us, self.on_error)
+        log.event("closed_on_start", end_us, reason=reason)
+        log.close(max(start_us, end_us), reason)
+        return newest.name
+
     def enforce_retention(self, keep: tuple[str, ...] = ()) -> list[str]:
         """Remove the oldest folders beyond the limits (see folders.enforce_retention)."""
         return enforce_retention(self.base, self.max_count, self.max_bytes, keep)
