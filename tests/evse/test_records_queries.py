@@ -56,6 +56,25 @@ def test_energy_without_both_meter_values_is_unknown_not_zero(
     db.close()
 
 
+@pytest.mark.parametrize(("at_start", "at_stop"), [(True, True), (False, True), (None, False)])
+def test_the_clock_state_is_recorded_at_start_and_stop(
+    store: RecordStore, at_start: bool | None, at_stop: bool
+) -> None:
+    store.start_transaction("tx", "s", TOKEN, T0, 1.0, clock_synchronized=at_start)
+    opened = store.transaction("tx")
+    assert opened is not None and opened.clock_synchronized_start is at_start
+    assert opened.clock_synchronized_stop is None
+    store.stop_transaction("tx", T0 + 1, "Local", 2.0, clock_synchronized=at_stop)
+    tx = store.transaction("tx")
+    assert tx is not None
+    assert (tx.clock_synchronized_start, tx.clock_synchronized_stop) == (at_start, at_stop)
+    db = sqlite3.connect(store.path)
+    row = db.execute(
+        "SELECT clock_synchronized_start, clock_synchronized_stop FROM transactions"
+    ).fetchone()
+    assert row == (None if at_start is None else int(at_start), int(at_stop))
+
+
 def test_zero_energy_is_kept_as_zero(store: RecordStore) -> None:
     store.start_transaction("tx", "s", TOKEN, T0, 5.0)
     store.stop_transaction("tx", T0 + 1, "Local", 5.0)

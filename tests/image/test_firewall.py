@@ -13,7 +13,10 @@ board override file (``redefine`` in ``ccy/firewall.d/*.nft``, exactly as a boar
   SSH, ping and a raw ARP frame do not; neighbour discovery works (and went through its rule);
 - PLC → Profinet frames (0x8892, plain and 802.1Q-tagged) and LLDP reach an AF_PACKET socket,
   PN-RPC (UDP 34964) arrives; another UDP port, another ethertype and SSH do not;
-- management → SSH passes.
+- management → SSH passes;
+- NTP (what systemd-timesyncd asks for transaction timestamps): a server behind the
+  management port answers the charger; servers behind the vehicle and PLC ports get the
+  request and answer too, but their replies are dropped (and counted by the rule that does).
 
 A blocked UDP datagram or frame is sent before an allowed one on the same link; once the
 allowed one has arrived, the blocked one would have too. ``nft -c`` checks the file with its
@@ -50,6 +53,7 @@ OTHER_TCP_PORT = 8849  # the seed's controller service: not on the vehicle port
 PN_RPC_PORT = 34964
 OTHER_UDP_PORT = 22439  # the seed's EVLock UDP socket: not on the PLC port
 SSH_PORT = 22
+NTP_PORT = 123
 ETH_P_PROFINET = 0x8892
 ETH_P_LLDP = 0x88CC
 ETH_P_OTHER = 0x88B5  # IEEE 802 local experimental ethertype
@@ -58,6 +62,10 @@ ETH_P_IPV6 = 0x86DD
 BLOCKED_WAIT_S = 0.5
 """After the allowed probe arrived: how long a blocked one is still given to show up."""
 CONNECT_TIMEOUT_S = 1.0
+NTP_TIMEOUT_S = 3.0
+"""How long the charger waits for an NTP reply: over a link just brought up, the first
+neighbour solicitation can go unanswered and is repeated after 1 s (RetransTimer), with the
+request queued meanwhile."""
 
 needs_nft = pytest.mark.skipif(
     not Path(NFT).exists(), reason="nft is needed (Debian package nftables, see .ci/setup)"
@@ -67,7 +75,7 @@ needs_nft = pytest.mark.skipif(
 # on TCP/UDP ports and AF_PACKET ethertypes, print one JSON line per arrival, exit at EOF of
 # stdin. tcp: connect once. udp: send datagrams in order. raw: send Ethernet frames in order.
 PROBE = r"""
-import json, select, socket, sys
+import json, os, select, socket, struct, sys, time
 mode, arg = sys.argv[1], json.loads(sys.argv[2])
 def out(**kw):
     print(json.dumps(kw), flush=True)
@@ -126,6 +134,37 @@ elif mode == "ping6":
         while True:
             data, peer = s.recvfrom(2048)
             if data[:1] == b"\x81" and data.endswith(b"ccy-ping"):
+                out(result="answered"); break
+    except TimeoutError:
+        out(result="timeout")
+elif mode == "ntp-serve":
+    family, sa = addr(arg["host"], arg["port"], socket.SOCK_DGRAM)
+    s = socket.socket(family, socket.SOCK_DGRAM); s.bind(sa)
+    out(ready=True)
+    while True:
+        ready, _, _ = select.select([sys.stdin, s], [], [])
+        if sys.stdin in ready:
+            if not sys.stdin.readline():
+                sys.exit(0)
+            continue
+        data, peer = s.recvfrom(2048)
+        if len(data) < 48 or data[0] & 7 != 3:  # NTPv4 client request (mode 3) only
+            continue
+        now = time.time() + 2208988800  # NTP era 0 starts 1900
+        stamp = struct.pack("!II", int(now), int((now % 1) * 2**32))
+        # LI 0, VN 4, mode 4 (server), stratum 1, the client's poll, precision 2^-20;
+        # root delay/dispersion 0, reference id LOCL; originate = the client's transmit.
+        reply = bytes([0x24, 1, data[2], 0xEC]) + bytes(8) + b"LOCL" + stamp
+        s.sendto(reply + data[40:48] + stamp + stamp, peer); out(ntp=peer[0])
+elif mode == "ntp-ask":
+    family, sa = addr(arg["host"], arg["port"], socket.SOCK_DGRAM)
+    s = socket.socket(family, socket.SOCK_DGRAM); s.settimeout(arg["timeout"])
+    stamp = os.urandom(8)
+    s.sendto(bytes([0x23]) + bytes(39) + stamp, sa)  # LI 0, VN 4, mode 3; transmit stamp
+    try:
+        while True:
+            data, peer = s.recvfrom(2048)
+            if len(data) >= 48 and data[0] & 7 == 4 and data[24:32] == stamp:
                 out(result="answered"); break
     except TimeoutError:
         out(result="timeout")
@@ -199,27 +238,12 @@ def connect_all(probes: dict[str, tuple[str, str, int]]) -> dict[str, str]:
     return results
 
 
-class Charger:
-    """The probe listening in the charger's namespace, and what has arrived so far."""
+class Listener:
+    """A probe listening in a namespace (``serve`` or ``ntp-serve``), and what it reported."""
 
-    def __init__(self, net: Net) -> None:
-        arg = {
-            "tcp": [["::", port] for port in (*V2GTP_PORTS, OTHER_TCP_PORT, SSH_PORT)],
-            "udp": [
-                ["::", SDP_PORT],
-                ["0.0.0.0", PN_RPC_PORT],
-                ["0.0.0.0", OTHER_UDP_PORT],
-            ],
-            "raw": [
-                [net.plc_port.interface, ETH_P_PROFINET],
-                [net.plc_port.interface, ETH_P_LLDP],
-                [net.plc_port.interface, ETH_P_OTHER],
-                [net.vehicle.interface, ETH_P_ARP],
-                [net.vehicle.interface, ETH_P_IPV6],
-            ],
-        }
+    def __init__(self, namespace: str, mode: str, arg: dict[str, Any]) -> None:
         self.proc = subprocess.Popen(
-            exec_in(net.charger_ns, [sys.executable, "-c", PROBE, "serve", json.dumps(arg)]),
+            exec_in(namespace, [sys.executable, "-c", PROBE, mode, json.dumps(arg)]),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -268,6 +292,28 @@ class Charger:
             self.proc.wait()
 
 
+class Charger(Listener):
+    """The probe listening in the charger's namespace, and what has arrived so far."""
+
+    def __init__(self, net: Net) -> None:
+        arg = {
+            "tcp": [["::", port] for port in (*V2GTP_PORTS, OTHER_TCP_PORT, SSH_PORT)],
+            "udp": [
+                ["::", SDP_PORT],
+                ["0.0.0.0", PN_RPC_PORT],
+                ["0.0.0.0", OTHER_UDP_PORT],
+            ],
+            "raw": [
+                [net.plc_port.interface, ETH_P_PROFINET],
+                [net.plc_port.interface, ETH_P_LLDP],
+                [net.plc_port.interface, ETH_P_OTHER],
+                [net.vehicle.interface, ETH_P_ARP],
+                [net.vehicle.interface, ETH_P_IPV6],
+            ],
+        }
+        super().__init__(net.charger_ns, "serve", arg)
+
+
 def _add_mgmt_link(net: Net) -> None:
     ip("netns", "add", net.admin.namespace)
     ip(
@@ -307,6 +353,49 @@ def charger(net: Net) -> Iterator[Charger]:
         yield probe
     finally:
         probe.stop()
+
+
+NtpServers = dict[str, tuple[Listener, str]]
+"""Port name → (the NTP server behind it, its address as the charger asks it)."""
+
+
+@pytest.fixture(scope="module")
+def ntp_servers(net: Net) -> Iterator[NtpServers]:
+    """An NTP server behind each port of the charger: management, vehicle and PLC side."""
+    specs = {
+        "management": (net.admin.namespace, "0.0.0.0", net.admin.address),
+        "vehicle": (net.ev.namespace, "::", f"{net.ev.address}%{net.vehicle.interface}"),
+        "PLC": (net.plc.namespace, "0.0.0.0", net.plc.address),
+    }
+    started: NtpServers = {}
+    try:
+        for name, (namespace, bind, asked) in specs.items():
+            arg = {"host": bind, "port": NTP_PORT}
+            started[name] = (Listener(namespace, "ntp-serve", arg), asked)
+        yield started
+    finally:
+        for listener, _ in started.values():
+            listener.stop()
+
+
+def ask_ntp_all(net: Net, servers: NtpServers) -> dict[str, str]:
+    """The charger asks every server at once (an NTPv4 client request from an ephemeral
+    port, as systemd-timesyncd sends it); port name → answered/timeout."""
+    procs = {}
+    for name, (_, host) in servers.items():
+        arg = json.dumps({"host": host, "port": NTP_PORT, "timeout": NTP_TIMEOUT_S})
+        procs[name] = subprocess.Popen(
+            exec_in(net.charger_ns, [sys.executable, "-c", PROBE, "ntp-ask", arg]),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    results = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        results[name] = json.loads(out.splitlines()[-1])["result"]
+    return results
 
 
 def mac(side: Side) -> bytes:
@@ -392,6 +481,17 @@ def test_without_the_firewall_every_probe_gets_through(net: Net, charger: Charge
     assert charger.wait_for(raw_arrived(ETH_P_OTHER, b"other-ethertype"), 10)
     send_raw(net.ev, frame(mac(net.vehicle), mac(net.ev), ETH_P_ARP, b"arp-on-vehicle"))
     assert charger.wait_for(raw_arrived(ETH_P_ARP, b"arp-on-vehicle"), 10)
+
+
+@pytest.mark.root
+@needs_nft
+def test_without_the_firewall_ntp_works_on_every_port(net: Net, ntp_servers: NtpServers) -> None:
+    """The control for NTP: each port's server answers the charger when nothing filters."""
+    listed = subprocess.run(
+        exec_in(net.charger_ns, [NFT, "list", "ruleset"]), capture_output=True, text=True
+    )
+    assert listed.returncode == 0 and listed.stdout.strip() == "", listed
+    assert ask_ntp_all(net, ntp_servers) == dict.fromkeys(ntp_servers, "answered")
 
 
 # --------------------------------------------------------------------------- with firewall
@@ -536,6 +636,27 @@ def test_ssh_only_from_the_management_port(firewall: Net) -> None:
         "vehicle → SSH": "timeout",
         "PLC → SSH": "timeout",
     }
+
+
+@pytest.mark.root
+@needs_nft
+def test_time_comes_through_the_management_port_only(
+    firewall: Net, ntp_servers: NtpServers
+) -> None:
+    net = firewall
+    for listener, _ in ntp_servers.values():
+        listener.forget()
+    assert ask_ntp_all(net, ntp_servers) == {
+        "management": "answered",
+        "vehicle": "timeout",
+        "PLC": "timeout",
+    }
+    # The requests left by the vehicle and PLC ports and were answered (the charger does
+    # not filter what it sends): it is the replies that the NTP rule dropped.
+    for name in ("vehicle", "PLC"):
+        assert ntp_servers[name][0].wait_for(lambda e: "ntp" in e, 10), name
+    rule = next(line for line in ruleset(net).splitlines() if "ct direction reply" in line)
+    assert int(rule.split("counter packets ")[1].split()[0]) >= 2, rule
 
 
 # ------------------------------------------------------------------------------ nft -c

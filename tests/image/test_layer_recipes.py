@@ -33,6 +33,7 @@ FW_ENV = SYSTEM_FILES / "fw_env.config"
 # The bitbake variables do_install uses, as OE-core defines them with usrmerge (systemd).
 BB_DIRS = {
     "${systemd_system_unitdir}": "usr/lib/systemd/system",
+    "${systemd_unitdir}": "usr/lib/systemd",
     "${nonarch_libdir}": "usr/lib",
     "${datadir}": "usr/share",
     "${docdir}": "usr/share/doc",

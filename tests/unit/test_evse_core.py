@@ -180,8 +180,40 @@ def test_real_meter_gives_real_energy() -> None:
     kit.bsp(IdState="NotConnected", CeState="A")
     stopped = [e for e in kit.fx if isinstance(e, RecordTransactionStopped)]
     assert stopped == [
-        RecordTransactionStopped("id-2", stopped[0].stop_us, "EVDisconnected", 1234.5)
+        RecordTransactionStopped(
+            "id-2", stopped[0].stop_us, "EVDisconnected", 1234.5, clock_synchronized=True
+        )
     ]
+
+
+@pytest.mark.parametrize("synced", [True, False])
+def test_transaction_records_the_clock_and_warns_when_unsynchronized(
+    synced: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The glue passes ccy.runtime.clock's answer with every tick; the transaction's start
+    and stop record it, and an unsynchronized start warns right after "Transaction Started"."""
+    kit = Kit()
+    kit.ready()
+    kit.plug()
+    kit.call("tick", None, synced)
+    with caplog.at_level(logging.INFO):
+        kit.authorize()
+    msgs = [r.getMessage() for r in caplog.records]
+    started = msgs.index("EVSE IEC Transaction Started (0 kWh)")
+    warning = (
+        "Clock not synchronized: transaction timestamps come from the unsynchronized system clock"
+    )
+    if synced:
+        assert warning not in msgs
+    else:
+        assert msgs[started + 1] == warning
+        assert caplog.records[started + 1].levelno == logging.WARNING
+    (start,) = [e for e in kit.fx if isinstance(e, RecordTransactionStarted)]
+    assert start.clock_synchronized is synced
+    kit.call("tick", None, not synced)  # the clock changed during the charge
+    kit.bsp(IdState="NotConnected", CeState="A")
+    (stop,) = [e for e in kit.fx if isinstance(e, RecordTransactionStopped)]
+    assert stop.clock_synchronized is (not synced)
 
 
 def test_full_session_effects_in_order() -> None:

@@ -8,7 +8,8 @@ DESCRIPTION = "ccy-health-check.service (required by boot-complete.target, so RA
                /var/log/ccy from the data partition, and /etc/fw_env.config for \
                fw_printenv/fw_setenv, the udev rule that gives ccy-bsp the status LEDs, and \
                the nftables firewall of the vehicle, PLC and management ports \
-               (ccy-firewall.service)."
+               (ccy-firewall.service), and systemd-timesyncd (enabled by a preset, servers \
+               in a vendor drop-in) for the clock of the transaction timestamps."
 SECTION = "base"
 LICENSE = "Apache-2.0"
 LIC_FILES_CHKSUM = "file://ccy-health-check;beginline=2;endline=2;md5=653b254f286b881bdce1d14afdede628"
@@ -22,6 +23,8 @@ SRC_URI = "\
     file://90-ccy-leds.rules \
     file://ccy-firewall.nft \
     file://ccy-firewall.service \
+    file://10-ccy-timesyncd.conf \
+    file://80-ccy.preset \
 "
 S = "${UNPACKDIR}"
 
@@ -53,9 +56,17 @@ do_install() {
     install -m 0644 ${S}/ccy-firewall.service ${D}${systemd_system_unitdir}/
     install -d ${D}${nonarch_libdir}/ccy ${D}${sysconfdir}/ccy/firewall.d
     install -m 0644 ${S}/ccy-firewall.nft ${D}${nonarch_libdir}/ccy/
+    # Time: systemd-timesyncd (in OE-core's systemd package, PACKAGECONFIG timesyncd) enabled
+    # by a preset, its servers in a vendor drop-in that a charger maker replaces in a
+    # bbappend (see the file). The RTC is the kernel's (rtc0 read at boot, written back every
+    # 11 minutes while synchronized); no hwclock service.
+    install -d ${D}${systemd_unitdir}/timesyncd.conf.d ${D}${systemd_unitdir}/system-preset
+    install -m 0644 ${S}/10-ccy-timesyncd.conf ${D}${systemd_unitdir}/timesyncd.conf.d/
+    install -m 0644 ${S}/80-ccy.preset ${D}${systemd_unitdir}/system-preset/
 }
 
 FILES:${PN} += "${systemd_system_unitdir} ${libexecdir}/ccy ${nonarch_libdir}/udev/rules.d /data \
-                ${nonarch_libdir}/ccy/ccy-firewall.nft"
+                ${nonarch_libdir}/ccy/ccy-firewall.nft ${systemd_unitdir}/timesyncd.conf.d \
+                ${systemd_unitdir}/system-preset"
 CONFFILES:${PN} = "${sysconfdir}/fw_env.config"
 RDEPENDS:${PN} = "ccy libubootenv-bin nftables"

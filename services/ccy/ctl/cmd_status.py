@@ -3,7 +3,7 @@
 
     ccyctl status            each unit (ready, waiting for what, down, not answering), the
                              link, CE/ID, E-stop, the charging state and session, power, the
-                             PLC and every active error
+                             PLC, whether the clock is synchronized, and every active error
     ccyctl status --json     the same as one JSON document (NaN → null)
 
 Everything comes from the bus, read-only, so members of ``ccy-ro`` may run it too: the owner of
@@ -15,6 +15,9 @@ owns it but does not answer within ``--timeout`` is ``no answer``; one that list
 (``ccy.<unit>.contract``), imported when the command runs; a unit whose contract module does
 not exist yet is shown as ``unknown`` and never fails the command. Exit status 0 whenever the
 bus answered (the screen says what is wrong); no bus is one line, exit 69 (ccy.ctl.failure).
+
+The clock line is local, not from the bus: ``ccy.runtime.clock.clock_synchronized()``, the
+same answer ccy-evse records with each transaction (the kernel's, set by systemd-timesyncd).
 """
 
 import argparse
@@ -32,6 +35,7 @@ from dbus_fast.aio import MessageBus
 from ccy.bsp.contract import EstopReason, SafeState
 from ccy.ctl.system_bus import bus_address, system_bus
 from ccy.profinet.contract import UnitMode
+from ccy.runtime.clock import clock_synchronized
 from ccy.runtime.contract import ERRORS_IFACE
 
 DBUS = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
@@ -461,12 +465,23 @@ def summary(status: UnitStatus, units_by_bus_name: dict[str, str] | None = None)
     return text
 
 
-def format_status(address: str, units: Sequence[UnitStatus]) -> str:
+CLOCK_SYNCHRONIZED = "Clock: synchronized"
+CLOCK_NOT_SYNCHRONIZED = (
+    "Clock: NOT synchronized (transaction timestamps come from the unsynchronized system clock)"
+)
+
+
+def format_status(
+    address: str, units: Sequence[UnitStatus], clock_synced: bool | None = None
+) -> str:
+    """The screen; ``clock_synced`` None leaves the clock line out."""
     width = max(len(u.unit) for u in units)
     lines = [f"ccy status (bus {address})"]
     by_bus_name = {u.bus_name: u.unit for u in units if u.bus_name}
     for u in units:
         lines.append(f"{u.unit:<{width}}  {u.state:<9}  {summary(u, by_bus_name)}".rstrip())
+    if clock_synced is not None:
+        lines.append(CLOCK_SYNCHRONIZED if clock_synced else CLOCK_NOT_SYNCHRONIZED)
     errors = [(u.unit, e) for u in units for e in u.errors]
     lines.append(f"Active errors: {len(errors)}")
     for unit, e in errors:
@@ -485,8 +500,8 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def as_json(address: str, units: Sequence[UnitStatus]) -> str:
-    doc = {
+def as_json(address: str, units: Sequence[UnitStatus], clock_synced: bool | None = None) -> str:
+    doc: dict[str, Any] = {
         "bus": address,
         "units": {
             u.unit: {
@@ -508,18 +523,22 @@ def as_json(address: str, units: Sequence[UnitStatus]) -> str:
             for u in units
         },
     }
+    if clock_synced is not None:
+        doc["clock"] = {"synchronized": clock_synced}
     return json.dumps(_json_safe(doc), indent=2, allow_nan=False)
 
 
 def _run(args: argparse.Namespace) -> int:
     address, units = asyncio.run(read_all(args.timeout))
-    print(as_json(address, units) if args.json else format_status(address, units))
+    synced = clock_synchronized()
+    print(as_json(address, units, synced) if args.json else format_status(address, units, synced))
     return 0
 
 
 def register(sub: Any) -> None:
     parser = sub.add_parser(
-        "status", help="every unit at a glance: ready/waiting/down, link, session, power, errors"
+        "status",
+        help="every unit at a glance: ready/waiting/down, link, session, power, clock, errors",
     )
     parser.add_argument("--json", action="store_true", help="one JSON document instead")
     parser.set_defaults(func=_run)

@@ -109,12 +109,16 @@ class EvseCore(Phases):
         enabled: bool = True,
         wall_offset: float = 0.0,
         new_id: Callable[[], str] = _new_id,
+        clock_synchronized: bool = True,
     ) -> None:
-        """``wall_offset``: epoch seconds minus ``now`` (the glue's clock difference)."""
+        """``wall_offset``: epoch seconds minus ``now`` (the glue's clock difference);
+        ``clock_synchronized``: whether a time source keeps the system clock (the glue reads
+        ccy.runtime.clock and passes it with every tick, like ``wall_offset``)."""
         self.settings = settings
         self.errors = errors
         self.log = log
         self.wall_offset = wall_offset
+        self.clock_synchronized = clock_synchronized
         self.new_id = new_id
         self.bsp = BspView()
         self.stage = StageView()
@@ -346,9 +350,13 @@ class EvseCore(Phases):
         elif what == "PowerStage1.SetMode" and s.step in (Step.PRECHARGE, Step.POWER_ON):
             self._fail(now, c.PRE_CHARGE_FAILED, "", error)
 
-    def tick(self, now: float, wall_offset: float | None = None) -> None:
+    def tick(
+        self, now: float, wall_offset: float | None = None, clock_synchronized: bool | None = None
+    ) -> None:
         if wall_offset is not None:
             self.wall_offset = wall_offset
+        if clock_synchronized is not None:
+            self.clock_synchronized = clock_synchronized
         _, _, ext_end = self._external
         if ext_end != -INF and now >= ext_end:
             self.log.info("External limit ended")
@@ -545,7 +553,15 @@ class EvseCore(Phases):
             logging.INFO, "EVSE IEC Transaction Finished: %s (%s)", reason.value, w.kwh(energy)
         )
         self._event(now, "transaction_finished", reason=reason.value, energy_wh=energy)
-        self._fx.append(RecordTransactionStopped(s.tx_id, self.wall_us(now), reason.value, meter))
+        self._fx.append(
+            RecordTransactionStopped(
+                s.tx_id,
+                self.wall_us(now),
+                reason.value,
+                meter,
+                clock_synchronized=self.clock_synchronized,
+            )
+        )
         self._fx.append(
             Emit(
                 c.Signal.TRANSACTION_FINISHED,
@@ -983,11 +999,16 @@ class EvseCore(Phases):
         s.timing.mark(auth_label(kind.value), now)
         label = "PnC" if kind is TokenType.PNC else "EIM"
         self._log_session(logging.INFO, "EVSE IEC %s Authorization received", label)
+        synced = self.clock_synchronized
         self._fx.append(
-            RecordTransactionStarted(s.tx_id, s.id, token, self.wall_us(now), s.meter_start)
+            RecordTransactionStarted(
+                s.tx_id, s.id, token, self.wall_us(now), s.meter_start, clock_synchronized=synced
+            )
         )
         self._fx.append(Emit(c.Signal.TRANSACTION_STARTED, (s.tx_id, s.id, token)))
         self._log_session(logging.INFO, "EVSE IEC Transaction Started (%s)", w.kwh(s.meter_start))
+        if not synced:
+            self._log_session(logging.WARNING, "%s", w.CLOCK_NOT_SYNCHRONIZED)
         self._event(
             now,
             "transaction_started",
@@ -995,6 +1016,7 @@ class EvseCore(Phases):
             token=token,
             token_type=kind.value,
             meter_start_wh=s.meter_start,
+            clock_synchronized=synced,
         )
         self._log_session(
             logging.INFO,

@@ -81,6 +81,8 @@ class RecordTransactionStarted:
     token: str
     start_us: int
     meter_start_wh: float | None
+    clock_synchronized: bool | None = None
+    """Whether the system clock was synchronized when the transaction started (None: unknown)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class RecordTransactionStopped:
     stop_us: int
     reason: str
     meter_stop_wh: float | None
+    clock_synchronized: bool | None = None
+    """Whether the system clock was synchronized when the transaction stopped (None: unknown)."""
 
 
 @dataclass(frozen=True)

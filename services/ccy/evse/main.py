@@ -53,6 +53,7 @@ from ccy.evse.session_log import SessionLogs, sessions_dir
 from ccy.evse.settings import EvseSettings
 from ccy.evse.wording import CLEANUP
 from ccy.runtime import bus, notify
+from ccy.runtime.clock import clock_synchronized
 from ccy.runtime.errors import ActiveError, ErrorRegistry, now_us
 from ccy.runtime.errors_iface import ErrorsInterface, publish_errors
 from ccy.runtime.service import UnitContext, run_unit
@@ -75,7 +76,15 @@ class EvseUnit:
         self.store = self._open_records()
         enabled = self.store.get(ENABLED_KEY) != "false"
         now = time.monotonic()
-        self.core = EvseCore(s, self.errors, ctx.log, now, enabled, time.time() - now)
+        self.core = EvseCore(
+            s,
+            self.errors,
+            ctx.log,
+            now,
+            enabled,
+            time.time() - now,
+            clock_synchronized=clock_synchronized(),
+        )
         self.logs = SessionLogs(
             sessions_dir(ctx.paths), s.session_log_max_count, s.session_log_max_bytes
         )
@@ -265,7 +274,7 @@ class EvseUnit:
             if self.stopping:
                 return
             self._last_tick = now = time.monotonic()
-            self.call("tick", time.time() - now)
+            self.call("tick", time.time() - now, clock_synchronized())
             if self.store.health().pending:
                 self.store.retry_pending()
 

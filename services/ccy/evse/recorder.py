@@ -103,10 +103,21 @@ class Recorder:
                 self.folder = None
         elif isinstance(e, RecordTransactionStarted):
             s.start_transaction(
-                e.transaction_id, e.session_id, e.token, e.start_us, e.meter_start_wh
+                e.transaction_id,
+                e.session_id,
+                e.token,
+                e.start_us,
+                e.meter_start_wh,
+                clock_synchronized=e.clock_synchronized,
             )
         elif isinstance(e, RecordTransactionStopped):
-            s.stop_transaction(e.transaction_id, e.stop_us, e.reason, e.meter_stop_wh)
+            s.stop_transaction(
+                e.transaction_id,
+                e.stop_us,
+                e.reason,
+                e.meter_stop_wh,
+                clock_synchronized=e.clock_synchronized,
+            )
         elif isinstance(e, RecordMeter):
             s.note_meter(e.transaction_id, e.meter_wh, e.at_us)
         elif isinstance(e, PersistEnabled):

@@ -28,6 +28,9 @@ STATE_LABEL: dict[State, str] = {
 
 READY = "\U0001f300\U0001f300\U0001f300 Ready to start charging \U0001f300\U0001f300\U0001f300"
 NO_METER = "No powermeter value received yet!"
+CLOCK_NOT_SYNCHRONIZED = (
+    "Clock not synchronized: transaction timestamps come from the unsynchronized system clock"
+)
 CLEANUP = "Cleaning up any other transaction on start up"
 ALL_CLEARED = "All errors cleared"
 LOG_STARTED = "SYS  Session logging started."

@@ -44,6 +44,11 @@ class TransactionRecord:
     meter_stop_Wh: float | None
     energy_Wh: float | None
     """meter_stop - meter_start when both are known, else None (unknown, not 0)."""
+    clock_synchronized_start: bool | None = None
+    """Whether the system clock was synchronized (ccy.runtime.clock) at the start: the
+    timestamps are NTP time only when it was; None: unknown (a record from before schema 4)."""
+    clock_synchronized_stop: bool | None = None
+    """The same at the stop; None also for a PowerLoss close (nobody read the clock then)."""
 
     @property
     def open(self) -> bool:

@@ -15,6 +15,9 @@ History:
        the open rows of one (unit, type, subtype)
     3  sessions (id, start, end, reason, session-log folder); transactions remember the last
        meter reading (meter_last_Wh/meter_last_us) so a PowerLoss close keeps real energy
+    4  transactions say whether the system clock was synchronized when they started and
+       stopped (clock_synchronized_start/_stop: 1 yes, 0 no, NULL unknown: rows from before
+       version 4, and the stop of a PowerLoss close)
 """
 
 import sqlite3
@@ -76,7 +79,12 @@ def _v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE transactions ADD COLUMN meter_last_us INTEGER")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE transactions ADD COLUMN clock_synchronized_start INTEGER")
+    db.execute("ALTER TABLE transactions ADD COLUMN clock_synchronized_stop INTEGER")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -92,6 +100,8 @@ EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
         "energy_Wh",
         "meter_last_Wh",
         "meter_last_us",
+        "clock_synchronized_start",
+        "clock_synchronized_stop",
     ),
     "kv": ("key", "value"),
     "error_history": (

@@ -133,7 +133,7 @@ def translate(exc: sqlite3.Error, path: Path) -> RecordsError:
 
 _TX_COLUMNS = (
     "transaction_id, session_id, token_hash, start_us, stop_us, stop_reason, "
-    "meter_start_Wh, meter_stop_Wh, energy_Wh"
+    "meter_start_Wh, meter_stop_Wh, energy_Wh, clock_synchronized_start, clock_synchronized_stop"
 )
 _ERROR_COLUMNS = "unit, type, subtype, severity, message, raised_us, cleared_us"
 _SESSION_COLUMNS = "session_id, start_us, end_us, reason, folder"
@@ -205,7 +205,9 @@ class RecordReader:
 
     @staticmethod
     def _transaction(row: tuple[object, ...]) -> TransactionRecord:
-        return TransactionRecord(*row)  # type: ignore[arg-type]
+        # The clock columns are SQLite integers (1/0/NULL): booleans (or None) in the record.
+        synced = tuple(None if v is None else bool(v) for v in row[-2:])
+        return TransactionRecord(*row[:-2], *synced)  # type: ignore[arg-type]
 
     def transaction(self, transaction_id: str) -> TransactionRecord | None:
         rows = self._query(
@@ -515,11 +517,11 @@ class RecordStore(RecordReader):
     def _close_unfinished(self, now_us: int) -> tuple[TransactionRecord, ...]:
         rows = self._query(
             "SELECT transaction_id, session_id, token_hash, start_us, meter_start_Wh, "
-            "meter_last_Wh, meter_last_us FROM transactions WHERE stop_us IS NULL "
-            "ORDER BY start_us, rowid"
+            "meter_last_Wh, meter_last_us, clock_synchronized_start FROM transactions "
+            "WHERE stop_us IS NULL ORDER BY start_us, rowid"
         )
         closed = []
-        for tid, sid, token, start, meter_start, meter_last, last_us in rows:
+        for tid, sid, token, start, meter_start, meter_last, last_us, synced in rows:
             stop_us = last_us if isinstance(last_us, int) else max(now_us, int(start))  # type: ignore[call-overload]
             closed.append(
                 TransactionRecord(
@@ -532,6 +534,7 @@ class RecordStore(RecordReader):
                     meter_start_Wh=meter_start,  # type: ignore[arg-type]
                     meter_stop_Wh=meter_last,  # type: ignore[arg-type]
                     energy_Wh=_energy(meter_start, meter_last),  # type: ignore[arg-type]
+                    clock_synchronized_start=None if synced is None else bool(synced),
                 )
             )
 
@@ -569,13 +572,21 @@ class RecordStore(RecordReader):
         token_hash: str,
         start_us: int,
         meter_start_Wh: float | None,
+        clock_synchronized: bool | None = None,
     ) -> None:
         def run(db: sqlite3.Connection) -> None:
             try:
                 db.execute(
                     "INSERT INTO transactions (transaction_id, session_id, token_hash, start_us,"
-                    " meter_start_Wh) VALUES (?, ?, ?, ?, ?)",
-                    (transaction_id, session_id, token_hash, start_us, meter_start_Wh),
+                    " meter_start_Wh, clock_synchronized_start) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        transaction_id,
+                        session_id,
+                        token_hash,
+                        start_us,
+                        meter_start_Wh,
+                        clock_synchronized,
+                    ),
                 )
             except sqlite3.IntegrityError:
                 raise DuplicateTransaction(self.path, transaction_id) from None
@@ -596,7 +607,12 @@ class RecordStore(RecordReader):
         self._write(_Write("meter", False, run, f"meter of transaction {transaction_id}"))
 
     def stop_transaction(
-        self, transaction_id: str, stop_us: int, reason: str, meter_stop_Wh: float | None
+        self,
+        transaction_id: str,
+        stop_us: int,
+        reason: str,
+        meter_stop_Wh: float | None,
+        clock_synchronized: bool | None = None,
     ) -> None:
         def run(db: sqlite3.Connection) -> None:
             row = db.execute(
@@ -608,8 +624,15 @@ class RecordStore(RecordReader):
                 raise UnknownTransaction(self.path, transaction_id)
             db.execute(
                 "UPDATE transactions SET stop_us = ?, stop_reason = ?, meter_stop_Wh = ?, "
-                "energy_Wh = ? WHERE transaction_id = ?",
-                (stop_us, reason, meter_stop_Wh, _energy(row[0], meter_stop_Wh), transaction_id),
+                "energy_Wh = ?, clock_synchronized_stop = ? WHERE transaction_id = ?",
+                (
+                    stop_us,
+                    reason,
+                    meter_stop_Wh,
+                    _energy(row[0], meter_stop_Wh),
+                    clock_synchronized,
+                    transaction_id,
+                ),
             )
 
         self._write(_Write("transaction", True, run, f"stop of transaction {transaction_id}"))
