@@ -17,8 +17,12 @@ Measured, each line with the load average at that moment:
   start together and share the two cores) and one unit at a time (``ccy-sim up``'s order: each
   unit's own time); ``--starts N`` adds starts of both kinds (default 2: one of each).
 - Memory: Pss from /proc/PID/smaps_rollup of the five units summed (shared pages of the
-  interpreter and libraries divided among the processes sharing them), VmRSS beside it;
-  after READY and after the sessions.
+  interpreter and libraries divided among the processes sharing them), Rss beside it;
+  after READY and after the sessions; per unit also its private pages (Private_Clean +
+  Private_Dirty) and threads. The kernel's Pss divides a page among every process mapping
+  it, on this machine also other Python processes, so it moves with whatever else runs; "PSS
+  among the five units" (root: /proc/PID/pagemap) divides each resident page only among the
+  units, as on the device. ``--memory`` measures only this, after READY (``--starts`` times).
 - Charge loop over TLS: one EV simulator session (``ccy.sim.ev``, TLS 1.3, DC_ChargeLoop every
   25 ms) through ccy-v2g and the real ccy-evse. At the SECC: a packet capture on ``lo`` of
   ccy-v2g's TLS port (dumpcap, root) gives the kernel's time stamps of each request segment
@@ -43,11 +47,13 @@ Measured, each line with the load average at that moment:
   ccy-evse's Timing phases.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_stack.py [--starts N] [--loops N]
-[--estops N] [--sessions N]``.
+[--estops N] [--sessions N]``; memory only: ``… bench_stack.py --memory [--starts N]``.
 """
 
 import argparse
+import array
 import asyncio
+import collections
 import contextlib
 import getpass
 import logging
@@ -102,6 +108,9 @@ SEED = {
 """The seed's figures (EVerest on the i.MX93, getting_started.rst): "All modules are
 initialized [2415ms]", the median of its logged DC charge-loop request → response, and the
 Timing statistics' plug-in → CurrentDemand total."""
+PRESENT = 1 << 63
+PFN_MASK = (1 << 55) - 1
+"""/proc/PID/pagemap entry: bit 63 page present, bits 0-54 the frame number."""
 V2G_LINE = re.compile(r"^(\S+) \S+ ccy-v2g\[\d+\]: \[\w+\]\s+(CAR|EVSE) ISO V2G (\w+)")
 
 
@@ -306,13 +315,99 @@ def write_config(layout: Layout, physics: soak.Physics) -> None:
 
 
 # ---------------------------------------------------------------------------- measurements
-def memory(pids: dict[str, int]) -> tuple[dict[str, soak.ProcSample], int, int]:
-    samples = {n: soak.sample(p) for n, p in pids.items()}
+def rollup(pid: int) -> dict[str, int]:
+    """/proc/PID/smaps_rollup's kB fields (Rss, Pss, Private_Clean, …) and the thread count."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, rest = line.partition(":")
+        fields[key] = int(rest.split()[0])
+    fields["Threads"] = len(os.listdir(f"/proc/{pid}/task"))
+    return fields
+
+
+def resident_frames(pid: int) -> list[int]:
+    """The physical frame numbers of ``pid``'s resident pages (/proc/PID/pagemap; root)."""
+    frames: list[int] = []
+    page = os.sysconf("SC_PAGE_SIZE")
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        for line in maps:
+            start, end = (int(x, 16) for x in line.split()[0].split("-"))
+            try:
+                pagemap.seek(start // page * 8)
+                entries = array.array("Q", pagemap.read((end - start) // page * 8))
+            except OSError:  # [vsyscall]
+                continue
+            frames.extend(e & PFN_MASK for e in entries if e & PRESENT and e & PFN_MASK)
+    return frames
+
+
+def pss_among(pids: dict[str, int]) -> dict[str, float]:
+    """Each process's PSS (KiB) counting only the processes in ``pids`` as sharers.
+
+    The kernel's Pss divides a shared page among every process that maps it, here also other
+    Python processes (tests, this benchmark), so the sum moves with whatever else runs; on the
+    device only the units run Python. This divides each resident page only among the given
+    processes (pagemap frame numbers, readable by root only); {} without root."""
+    try:
+        frames = {name: resident_frames(pid) for name, pid in pids.items()}
+    except OSError:
+        return {}
+    if any(f and max(f) == 0 for f in frames.values()):
+        return {}  # frame numbers hidden (no CAP_SYS_ADMIN)
+    count: collections.Counter[int] = collections.Counter()
+    for f in frames.values():
+        count.update(set(f))
+    page_kib = os.sysconf("SC_PAGE_SIZE") / 1024
+    return {name: sum(page_kib / count[x] for x in f) for name, f in frames.items()}
+
+
+def memory_only(layout: Layout, mcu: McuThread, starts: int) -> None:
+    """``--memory``: start the stack ``starts`` times (seed physics, systemd's order) and print
+    each unit's Pss, Rss, Private (clean + dirty: what the unit alone holds) and threads one
+    second after the last READY=1, then the sums."""
+    for i in range(starts):
+        stack = start_stack(layout, mcu, soak.SEED)
+        try:
+            time.sleep(1.0)
+            pids = stack.unit_pids()
+            rows = {name: rollup(pid) for name, pid in pids.items()}
+            among = pss_among(pids)
+        finally:
+            stack.stop()
+        print(
+            f"start {i + 1}: {'unit':<14} {'PSS':>8} {'RSS':>8} {'private':>8} {'threads':>7}"
+            f" {'PSS among the units':>20}"
+        )
+        for name, f in rows.items():
+            private = f["Private_Clean"] + f["Private_Dirty"]
+            five = f"{among[name] / 1024:20.1f}" if among else f"{'(needs root)':>20}"
+            print(
+                f"         {name:<14} {f['Pss'] / 1024:8.1f} {f['Rss'] / 1024:8.1f}"
+                f" {private / 1024:8.1f} {f['Threads']:7d} {five}"
+            )
+        pss = sum(f["Pss"] for f in rows.values()) / 1024
+        rss = sum(f["Rss"] for f in rows.values()) / 1024
+        private_sum = sum(f["Private_Clean"] + f["Private_Dirty"] for f in rows.values()) / 1024
+        five_sum = f"{sum(among.values()) / 1024:20.1f}" if among else ""
+        print(
+            f"         {'five units':<14} {pss:8.1f} {rss:8.1f} {private_sum:8.1f}"
+            f" {'':7} {five_sum}  MiB (goal ≤ 100 MB = {100e6 / 2**20:.1f} MiB)"
+        )
+
+
+def memory(pids: dict[str, int]) -> tuple[dict[str, dict[str, int]], int, int]:
+    """Each unit's :func:`rollup`, and the sums of Pss and Rss (KiB)."""
+    rows = {n: rollup(p) for n, p in pids.items()}
     return (
-        samples,
-        sum(s.pss_kib for s in samples.values()),
-        sum(s.rss_kib for s in samples.values()),
+        rows,
+        sum(f["Pss"] for f in rows.values()),
+        sum(f["Rss"] for f in rows.values()),
     )
+
+
+def unit_line(f: dict[str, int]) -> str:
+    private = f["Private_Clean"] + f["Private_Dirty"]
+    return f"{f['Pss'] / 1024:.1f} ({f['Rss'] / 1024:.1f}) {private / 1024:.1f} {f['Threads']}t"
 
 
 class Capture:
@@ -511,6 +606,11 @@ def main() -> None:
     p.add_argument("--estops", type=int, default=20, help="E-stop cycles")
     p.add_argument("--sessions", type=int, default=10, help="instant-physics sessions")
     p.add_argument("--seed-sessions", type=int, default=2, help="seed-physics sessions")
+    p.add_argument(
+        "--memory",
+        action="store_true",
+        help="only the memory after READY, per unit (--starts times), then exit",
+    )
     args = p.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="ccy-bst-"))
     layout = Layout(folder / "s")
@@ -518,6 +618,13 @@ def main() -> None:
     mcu = McuThread(layout)
     mcu.start()
     mcu.started.wait(10)
+    if args.memory:
+        try:
+            memory_only(layout, mcu, args.starts)
+        finally:
+            mcu.close()
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     t = Table()
     print(f"{'measure':<70} {'ccy, this machine':>20} {'goal':>9} {'seed (EVerest, i.MX93)':>26}")
     starts: list[dict[str, float]] = []
@@ -530,7 +637,8 @@ def main() -> None:
         starts.append(stack.start_times())
         wholes.append(stack.whole())
         time.sleep(1.0)
-        _, pss_idle, rss_idle = memory(stack.unit_pids())
+        idle_unit, pss_idle, rss_idle = memory(stack.unit_pids())
+        among_idle = pss_among(stack.unit_pids())
         try:
             seed = asyncio.run(run_sessions(stack, args.seed_sessions, 2, 0.05, 0.001, True))
         finally:
@@ -550,6 +658,7 @@ def main() -> None:
             pcap, logged, ev_rtt, why = asyncio.run(charge_loop_run(stack, args.loops, folder))
             estops = asyncio.run(estop_series(stack, args.estops))
             per_unit, pss_after, rss_after = memory(stack.unit_pids())
+            among_after = pss_among(stack.unit_pids())
         finally:
             stack.stop()
     finally:
@@ -586,10 +695,16 @@ def main() -> None:
         f"{pss_after / 1024:.1f} ({rss_after / 1024:.1f}) MiB",
         "≤ 100 MB",
     )
-    for name, s in per_unit.items():
+    if among_idle and among_after:
         t.row(
-            f"    {name} PSS (RSS)",
-            f"{s.pss_kib / 1024:.1f} ({s.rss_kib / 1024:.1f}) MiB",
+            "  PSS among the five units only (pagemap): after READY | after the sessions",
+            f"{sum(among_idle.values()) / 1024:.1f} | {sum(among_after.values()) / 1024:.1f} MiB",
+            "≤ 100 MB",
+        )
+    for name, f in per_unit.items():
+        t.row(
+            f"    {name} PSS (RSS) private threads: after READY | after the sessions",
+            f"{unit_line(idle_unit[name])} | {unit_line(f)}",
         )
     if pcap:
         t.row(

@@ -26,7 +26,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbus_fast.aio import MessageBus
 from dbus_fast.errors import DBusError
@@ -62,7 +62,6 @@ from ccy.auth.tokens import MAX_TOKEN_LENGTH, Token, TokenProblem, check_id, mak
 from ccy.auth.validators.accept_all import AcceptAll
 from ccy.auth.validators.base import Validator, run_chain
 from ccy.auth.validators.local_list import LocalList
-from ccy.auth.validators.pnc import PncValidator
 from ccy.evse.contract import BUS_NAME as EVSE_BUS_NAME
 from ccy.runtime import bus, notify
 from ccy.runtime.errors import ErrorRegistry
@@ -70,6 +69,9 @@ from ccy.runtime.errors_iface import ErrorsInterface, publish_errors
 from ccy.runtime.redact import is_redacted
 from ccy.runtime.service import UnitContext, UnitStartError, run_unit
 from ccy.runtime.state import StateDiff, StatePublisher
+
+if TYPE_CHECKING:
+    from ccy.auth.validators.pnc import PncValidator
 
 TICK_PERIOD_S = 0.2
 """Connection timeouts and reservation expiry are checked this often."""
@@ -103,14 +105,20 @@ class AuthUnit:
             self.log.warning("Reservation store damaged, starting an empty one: %s", text)
             self.errors.raise_error(RESERVATION_STORE_DAMAGED, message=text)
         self.local_list = LocalList(s.local_list_file, self.redactor.redact)
-        self.pnc = PncValidator(s.pnc_trust_store, [str(c) for c in s.pnc_curves])
+        self.pnc: PncValidator | None = None
+        """Built only when auth.validators names pnc: its X.509 code (the ``cryptography``
+        package, 3 MiB) is imported here, at start, never on a token's path."""
+        if ValidatorName.PNC in s.validators:
+            from ccy.auth.validators import pnc
+
+            self.pnc = pnc.PncValidator(s.pnc_trust_store, [str(c) for c in s.pnc_curves])
         self.validators: list[Validator] = []
         for name in s.validators:
             if name is ValidatorName.ACCEPT_ALL:
                 self.validators.append(AcceptAll(s.accept_all_delay_s))
             elif name is ValidatorName.LOCAL_LIST:
                 self.validators.append(self.local_list)
-            else:
+            elif self.pnc is not None:
                 self.validators.append(self.pnc)
         self.core = AuthCore(
             s.connectors,
@@ -392,6 +400,8 @@ class AuthUnit:
             self.core.state.master_pass_configured = bool(self._master_pass_hash())
 
     def _load_trust_store(self) -> None:
+        if self.pnc is None:
+            return
         store = self.pnc.reload()
         for problem in store.problems:
             self.log.warning("Trust store: %s", problem)

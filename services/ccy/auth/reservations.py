@@ -17,9 +17,10 @@ ReservationStoreDamaged.
 import contextlib
 import datetime
 import sqlite3
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from ccy.runtime.ids import uuid4_text
 
 FILE_NAME = "reservations.sqlite"
 SCHEMA_VERSION = 1
@@ -100,7 +101,7 @@ class ReservationStore:
     def add(
         self, token_hash: str, parent_hash: str, connector: int, expires_at: float, now: float
     ) -> Reservation:
-        r = Reservation(str(uuid.uuid4()), token_hash, parent_hash, connector, expires_at, now)
+        r = Reservation(uuid4_text(), token_hash, parent_hash, connector, expires_at, now)
         try:
             self._db.execute(
                 "INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?)",

@@ -14,10 +14,11 @@ from :func:`journal_line`.
 """
 
 from dataclasses import dataclass
-from functools import cache
 
+from ccy.bsp.contract import CONTRACT as BSP_CONTRACT
+from ccy.evse.contract import CONTRACT as EVSE_CONTRACT
 from ccy.profinet.peers import PeerView
-from ccy.runtime.contract import UnitContract, unit_contracts
+from ccy.runtime.contract import UnitContract
 from ccy.runtime.errors import Severity
 
 SOURCES = ("ccy-evse", "ccy-bsp")
@@ -44,9 +45,13 @@ class Diagnosis:
         return (self.source, self.type, self.subtype)
 
 
-@cache
+CONTRACTS: dict[str, UnitContract] = {c.unit: c for c in (EVSE_CONTRACT, BSP_CONTRACT)}
+"""The catalogues of the watched units, imported with this module (before READY): the first
+error of a peer must not import anything on its way to the PLC."""
+
+
 def _contracts() -> dict[str, UnitContract]:
-    return {c.unit: c for c in unit_contracts()}
+    return CONTRACTS
 
 
 def catalogue(unit: str) -> tuple[str, ...]:

@@ -19,9 +19,6 @@ The XML states the same facts machine-readably (see ``ccy.runtime.contract_xml``
 with its XML; ``tests/bus/test_contract.py`` compares the running services with the same XML.
 """
 
-import importlib
-import importlib.util
-import pkgutil
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -133,6 +130,10 @@ def unit_contracts() -> list[UnitContract]:
     Discovery keeps the contract tests covering a new unit as soon as its contract module
     exists; a contract module without CONTRACT (such as this one) is not a unit's.
     """
+    import importlib  # discovery is for tests and tools; the units never call it
+    import importlib.util
+    import pkgutil
+
     import ccy
 
     found: list[UnitContract] = []

@@ -47,6 +47,7 @@ from ccy.v2g.contract import (
 )
 from ccy.v2g.dbus_iface import V2gInterface
 from ccy.v2g.evse_client import AuthClient, EvseClient, auth_available
+from ccy.v2g.exi import Namespace, codec
 from ccy.v2g.journal_lines import SessionJournal
 from ccy.v2g.properties import V2G_TABLE, V2gState
 from ccy.v2g.sdp import NoLinkLocalAddress, SdpConfig, SdpResponder
@@ -57,6 +58,8 @@ from ccy.v2g.settings import Security, V2gSettings
 
 LEAF_CHECK_PERIOD_S = 3600.0
 """How often the SECC leaf's validity is checked again (expiry withdraws TLS)."""
+SESSION_NAMESPACES = (Namespace.SAP, Namespace.CM, Namespace.DC)
+"""The EXI grammars compiled before READY (see ``V2gUnit.start``)."""
 
 
 class V2gUnit:
@@ -317,6 +320,11 @@ class V2gUnit:
                 self._on_auth_owner("", owner)
         await self._start_transport()
         self._spawn_forever(self._leaf_loop(), "leaf-check")
+        # The grammars every DC session speaks (SAP, CommonMessages, DC), compiled now rather
+        # than by the first session's first messages (import and compile: tens of ms there).
+        # AC and the lenient fallback grammars of ccy.v2g.exi.lenient stay built on first use.
+        for ns in SESSION_NAMESPACES:
+            codec.grammars(ns.name)
         await bus.own_name(b, BUS_NAME)
         # What start-up built (the codec's grammars, config, certificates) lives as long as
         # the unit: out of the collector's sight, so no full collection walks it during a

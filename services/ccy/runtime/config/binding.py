@@ -20,9 +20,6 @@ file:line of the value, so the unit exits with EX_CONFIG.
 """
 
 import dataclasses
-import importlib
-import importlib.util
-import pkgutil
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -207,6 +204,10 @@ def bind_values(
 def settings_classes() -> list[type]:
     """Every settings class of the installed units: in each ``ccy.<unit>.settings`` module, the
     dataclasses defined there that name their section in ``SECTION``."""
+    import importlib  # discovery is for tests and tools; the units never call it
+    import importlib.util
+    import pkgutil
+
     import ccy
 
     found: list[type] = []

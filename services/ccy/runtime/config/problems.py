@@ -9,7 +9,6 @@ Line 0 means "the whole file" (it cannot be read, is empty, is not UTF-8 …) an
 of the text; an empty key path (a problem of the file, not of a key) is left out as well.
 """
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -49,6 +48,11 @@ class ManifestError(ConfigError):
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest candidate, or "" when nothing is close."""
+    # Imported here: only a config file with a mistake needs it, while loading the config
+    # (start or reload, never a session's or the safety link's path); every unit saves the
+    # module's 0.2 MiB.
+    import difflib
+
     by_lower = {c.lower(): c for c in candidates}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
     return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""

@@ -8,6 +8,9 @@ can follow one token through the journal, the bus and the session logs; without 
 can test a guessed token id against a hash (a plain hash of a short RFID UID could be
 brute-forced). Certificates hash as the DER of the leaf whatever their encoding (PEM, DER,
 base64 DER as in the -20 JSON view), so a contract seen by ccy-v2g and ccy-auth matches.
+PEM is read here with the standard library (RFC 7468 text, the DER's outer structure
+checked), not with ``cryptography``: every unit redacts, and that package's X.509 module costs
+each unit about 3 MiB that ccy-bsp, ccy-evse and ccy-profinet need for nothing else.
 
 Redaction never raises and is idempotent: an already redacted string passes unchanged, so a
 value may cross several units that each redact it.
@@ -22,9 +25,6 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from ccy.runtime.paths import Paths
 from ccy.runtime.redact.fields import is_certificate_field, is_identity_field, is_kept_inside
@@ -41,7 +41,9 @@ WATCH_MIN_LENGTH = 6
 """Shorter clear values are not scrubbed from free text (they would match everywhere)."""
 
 _PEM_MARK = "-----BEGIN CERTIFICATE-----"
+_PEM_END = "-----END CERTIFICATE-----"
 _DER_SEQUENCE = 0x30
+_DER_BIT_STRING = 0x03
 
 
 def is_redacted(value: object) -> bool:
@@ -52,10 +54,7 @@ def certificate_der(value: str | bytes) -> bytes | None:
     """The DER of the (first, leaf) certificate in PEM, DER or base64-DER ``value``, else None."""
     raw = value.encode("ascii", "replace") if isinstance(value, str) else bytes(value)
     if _PEM_MARK.encode() in raw:
-        try:
-            return x509.load_pem_x509_certificates(raw)[0].public_bytes(serialization.Encoding.DER)
-        except ValueError:
-            return None
+        return _pem_certificate_der(raw)
     if isinstance(value, str):
         try:
             raw = base64.b64decode("".join(value.split()), validate=True)
@@ -64,6 +63,53 @@ def certificate_der(value: str | bytes) -> bytes | None:
     if raw[:1] == bytes([_DER_SEQUENCE]):
         return raw
     return None
+
+
+def _pem_certificate_der(raw: bytes) -> bytes | None:
+    """The first ``CERTIFICATE`` block of PEM text (RFC 7468) as DER, if its base64 decodes to
+    a DER Certificate's outline: SEQUENCE { SEQUENCE tbs, SEQUENCE algorithm, BIT STRING }
+    exactly filling the block (RFC 5280 4.1); else None."""
+    start = raw.index(_PEM_MARK.encode()) + len(_PEM_MARK)
+    end = raw.find(_PEM_END.encode(), start)
+    if end < 0:
+        return None
+    try:
+        der = base64.b64decode(b"".join(raw[start:end].split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    outer = _der_tlv(der, 0)
+    if outer is None or outer[0] != _DER_SEQUENCE or outer[2] != len(der):
+        return None
+    tags = []
+    at = outer[1]
+    while at < len(der):
+        part = _der_tlv(der, at)
+        if part is None:
+            return None
+        tags.append(part[0])
+        at = part[2]
+    if tags != [_DER_SEQUENCE, _DER_SEQUENCE, _DER_BIT_STRING]:
+        return None
+    return der
+
+
+def _der_tlv(der: bytes, at: int) -> tuple[int, int, int] | None:
+    """(tag, start of the contents, end) of the DER element at ``at``, None if malformed."""
+    if at + 2 > len(der):
+        return None
+    tag, first = der[at], der[at + 1]
+    at += 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or at + count > len(der):
+            return None
+        length = int.from_bytes(der[at : at + count], "big")
+        at += count
+    if at + length > len(der):
+        return None
+    return tag, at, at + length
 
 
 class Redactor:
