@@ -2,10 +2,14 @@
 """AuthorizationSetup and Authorization: EIM while ccy-evse decides, PnC to ccy-auth."""
 
 import base64
+from typing import Any
 
+import pytest
 from secc_support import EVSE_SESSION, AuthPeer, Clock, EvsePeer, make, run
+from test_pnc_signature import der, request, sign
 
 from ccy.evse.contract import AuthorizationStatus as A
+from ccy.pki.v2g_dev import V2gDevPki, make_v2g_dev_pki
 from ccy.v2g.exi import Namespace
 from ccy.v2g.session import AuthService, SessionSettings
 from ccy.v2g.session.timeouts import AUTHORIZATION_EIM
@@ -107,26 +111,19 @@ def test_selecting_a_service_not_offered_is_a_warning() -> None:
     run(go())
 
 
-def _pnc_body(challenge: str) -> dict[str, object]:
-    return {
-        "SelectedAuthorizationService": "PnC",
-        "PnC_AReqAuthorizationMode": {
-            "Id": "id1",
-            "GenChallenge": challenge,
-            "ContractCertificateChain": {
-                "Certificate": base64.b64encode(b"\x30\x82leaf").decode(),
-                "SubCertificates": {
-                    "Certificate": [
-                        base64.b64encode(b"\x30\x82sub2").decode(),
-                        base64.b64encode(b"\x30\x82sub1").decode(),
-                    ]
-                },
-            },
-        },
-    }
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> V2gDevPki:
+    return make_v2g_dev_pki(tmp_path_factory.mktemp("pki") / "certs")
 
 
-def test_pnc_pushes_the_contract_once_then_follows_ccy_evse() -> None:
+def _pnc_body(pki: V2gDevPki, challenge: str, session_id: str) -> dict[str, Any]:
+    """A PnC AuthorizationReq signed with the development contract key (test_pnc_signature)."""
+    body = sign(request(pki, base64.b64decode(challenge)), pki.issued["CONTRACT_LEAF"].key)
+    body["Header"]["SessionID"] = session_id
+    return body
+
+
+def test_pnc_pushes_the_contract_once_then_follows_ccy_evse(pki: V2gDevPki) -> None:
     async def go() -> None:
         auth = AuthPeer()
         _, ev, _evse = make(EvsePeer(auth=[A.ONGOING, A.ACCEPTED]), EIM_PNC, auth=auth, tls=True)
@@ -135,21 +132,25 @@ def test_pnc_pushes_the_contract_once_then_follows_ccy_evse() -> None:
         setup = await ev.authorization_setup()
         challenge = setup.body["PnC_ASResAuthorizationMode"]["GenChallenge"]
         assert len(base64.b64decode(challenge)) == 16
-        first = await ev.send(Namespace.CM, "AuthorizationReq", _pnc_body(challenge))
-        second = await ev.send(Namespace.CM, "AuthorizationReq", _pnc_body(challenge))
+        first = await ev.send(
+            Namespace.CM, "AuthorizationReq", _pnc_body(pki, challenge, ev.session_id)
+        )
+        second = await ev.send(
+            Namespace.CM, "AuthorizationReq", _pnc_body(pki, challenge, ev.session_id)
+        )
         assert [first.body["EVSEProcessing"], second.body["EVSEProcessing"]] == [
             "Ongoing",
             "Finished",
         ]
         ((session, contract),) = auth.contracts
         assert session == EVSE_SESSION
-        assert contract.leaf_der == b"\x30\x82leaf"
-        assert contract.sub_ca_der == (b"\x30\x82sub2", b"\x30\x82sub1")
+        assert contract.leaf_der == der(pki, "CONTRACT_LEAF")
+        assert contract.sub_ca_der == (der(pki, "MO_SUB_CA2"), der(pki, "MO_SUB_CA1"))
 
     run(go())
 
 
-def test_pnc_with_a_wrong_challenge_is_refused() -> None:
+def test_pnc_with_a_wrong_challenge_is_refused(pki: V2gDevPki) -> None:
     async def go() -> None:
         auth = AuthPeer()
         _, ev, _ = make(settings=EIM_PNC, auth=auth, tls=True)
@@ -157,7 +158,9 @@ def test_pnc_with_a_wrong_challenge_is_refused() -> None:
         await ev.session_setup()
         await ev.authorization_setup()
         wrong = base64.b64encode(b"\x01" * 16).decode()
-        answer = await ev.send(Namespace.CM, "AuthorizationReq", _pnc_body(wrong))
+        answer = await ev.send(
+            Namespace.CM, "AuthorizationReq", _pnc_body(pki, wrong, ev.session_id)
+        )
         assert answer.code == "WARNING_ChallengeInvalid"
         assert auth.contracts == []
 

@@ -11,7 +11,8 @@ Public API (stable, also used by the oracle tests):
 * :func:`decode` — EXI bytes → JSON view (``{"DC_ChargeLoopReq": {...}}``, one root key).
 * :func:`encode` — JSON view → EXI bytes; values are checked against the schema facets.
 * :func:`encode_fragment` / :func:`decode_fragment` — one element as an EXI fragment
-  (XMLDSig SignedInfo for Plug & Charge signatures).
+  (XMLDSig SignedInfo, or with ``ns=Namespace.CM`` a signed -20 element such as
+  PnC_AReqAuthorizationMode, for Plug & Charge signatures).
 * :class:`Message` — typed, attribute-access view of one message (see ``message.py``).
 * :class:`ExiError` and its named subclasses, each with ``bit_position``.
 
@@ -73,19 +74,24 @@ def encode(ns: Namespace, doc: Mapping[str, Any]) -> bytes:
     return codec.encode(ns.name, doc)
 
 
-def encode_fragment(doc: Mapping[str, Any]) -> bytes:
-    """Encode one XMLDSig element as an EXI fragment (EXI 1.0 §8.5.3), e.g.
-    ``{"SignedInfo": {...}}``: the bytes a Plug & Charge signature is computed over."""
+def encode_fragment(doc: Mapping[str, Any], ns: Namespace | None = None) -> bytes:
+    """Encode one element as an EXI fragment (EXI 1.0 §8.5.2/§8.5.3): the bytes a Plug &
+    Charge signature is computed over.
+
+    ``ns=None``: the XMLDSig fragment grammar (``{"SignedInfo": {...}}``, what SignatureValue
+    signs). ``ns=Namespace.CM``: the -20 CommonMessages fragment grammar, for the elements a
+    Reference points at (``{"PnC_AReqAuthorizationMode": {...}}``, whose SHA-512 is the
+    DigestValue)."""
     from ccy.v2g.exi import codec
 
-    return codec.encode_fragment(doc)
+    return codec.encode_fragment(doc, codec.FRAGMENT_GRAMMARS if ns is None else ns.name)
 
 
-def decode_fragment(data: bytes) -> dict[str, Any]:
-    """Decode an XMLDSig EXI fragment (the inverse of :func:`encode_fragment`)."""
+def decode_fragment(data: bytes, ns: Namespace | None = None) -> dict[str, Any]:
+    """Decode an EXI fragment (the inverse of :func:`encode_fragment`, same ``ns``)."""
     from ccy.v2g.exi import codec
 
-    return codec.decode_fragment(data)
+    return codec.decode_fragment(data, codec.FRAGMENT_GRAMMARS if ns is None else ns.name)
 
 
 from ccy.v2g.exi.message import Message  # noqa: E402  (needs Namespace)

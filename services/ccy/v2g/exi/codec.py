@@ -41,9 +41,10 @@ def decode(key: str, data: bytes) -> dict[str, Any]:
     return _decode(key, data, fragment=False)
 
 
-def decode_fragment(data: bytes) -> dict[str, Any]:
-    """An XMLDSig EXI fragment (one element, e.g. SignedInfo) → JSON view (§8.5.3)."""
-    return _decode(FRAGMENT_GRAMMARS, data, fragment=True)
+def decode_fragment(data: bytes, key: str = FRAGMENT_GRAMMARS) -> dict[str, Any]:
+    """An EXI fragment (one element, e.g. SignedInfo) → JSON view (§8.5.3), with the fragment
+    grammar of ``key`` (``XMLDSIG`` by default, or a namespace as for :func:`encode_fragment`)."""
+    return _decode(key, data, fragment=True)
 
 
 def _decode(key: str, data: bytes, fragment: bool) -> dict[str, Any]:
@@ -102,14 +103,17 @@ def encode(key: str, doc: Mapping[str, Any]) -> bytes:
     return _encode(key, doc, fragment=False)
 
 
-def encode_fragment(doc: Mapping[str, Any]) -> bytes:
-    """One XMLDSig element (e.g. ``{"SignedInfo": {...}}``) → EXI fragment bytes (§8.5.3):
+def encode_fragment(doc: Mapping[str, Any], key: str = FRAGMENT_GRAMMARS) -> bytes:
+    """One element (e.g. ``{"SignedInfo": {...}}``) → EXI fragment bytes (§8.5.3):
     header 0x80, FragmentContent SE code, the element, ED code — what gets signed.
 
-    The fragment grammar is that of the XMLDSig schema alone (as libcbv2g's
-    ``xmldsigFragment`` coders use): every element declaration of xmldsig-core-schema.xsd,
-    global and local, sorted by local name then namespace, then SE(*) and ED."""
-    return _encode(FRAGMENT_GRAMMARS, doc, fragment=True)
+    The fragment grammar (EXI 1.0 §8.5.2) of schema set ``key``: every element declaration,
+    global and local, sorted by local name then namespace, then SE(*) and ED. ``XMLDSIG``
+    (default) is the XMLDSig schema alone, as libcbv2g's ``xmldsigFragment`` coders use for
+    SignedInfo; ``CM`` is the -20 CommonMessages set (with CommonTypes and xmldsig: 281
+    qnames, 9-bit codes, as libcbv2g's ``iso20_exiFragment`` and EXIficient's fragment mode)
+    for the signed elements of a -20 message (PnC_AReqAuthorizationMode)."""
+    return _encode(key, doc, fragment=True)
 
 
 def _encode(key: str, doc: Mapping[str, Any], fragment: bool) -> bytes:

@@ -8,8 +8,10 @@ PnC) when it is Rejected, after which only SessionStop is allowed. For Plug & Ch
 contract chain of the first AuthorizationReq is pushed to ccy-auth (Auth1.ProvideToken);
 ccy-auth validates it and authorizes the session on ccy-evse.
 
-Not done here (stated in the README): the XMLDSig signature of a PnC AuthorizationReq is not
-verified by ccy-v2g, so a PnC contract is only as trustworthy as ccy-auth's own checks.
+The XMLDSig signature of a PnC AuthorizationReq is verified first (ccy.v2g.pnc_signature:
+SHA-512 of the PnC_AReqAuthorizationMode fragment, ECDSA P-521 of SignedInfo with the contract
+leaf's key); a failure answers FAILED_SignatureError and ends the session, as Josev's SECC
+does. Whether the contract chain is trusted is ccy-auth's decision.
 """
 
 import base64
@@ -17,6 +19,7 @@ import secrets
 
 from ccy.evse.contract import AuthorizationStatus
 from ccy.v2g.exi.message import Node
+from ccy.v2g.pnc_signature import SignatureFailure, verify_authorization_req
 from ccy.v2g.session import names, timeouts
 from ccy.v2g.session.base import Answer, Body, Env, State, ongoing_done, ongoing_expired
 from ccy.v2g.session.context import AuthService, SessionContext
@@ -80,6 +83,13 @@ class Authorization(State):
                 again,
             )
         ctx.authorization = selected
+        if selected is AuthService.PNC and body.get("PnC_AReqAuthorizationMode") is not None:
+            try:
+                verify_authorization_req(body.to_json())
+            except SignatureFailure as exc:
+                ctx.last_error = f"PnC signature: {exc}"
+                env.log.warning("Authorization: %s: %s", type(exc).__name__, exc)
+                return Answer(self.failed(env, ctx, exc.response_code), frozenset(), end=True)
         if selected is AuthService.PNC:
             refused = await self._push_contract(env, ctx, body)
             if refused is not None:

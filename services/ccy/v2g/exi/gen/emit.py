@@ -16,10 +16,11 @@ Layout (read by :mod:`ccy.v2g.exi.codec`):
   that name may hold in this type (``UNBOUNDED`` for maxOccurs="unbounded"). Steps are
   relative, so the states of an unrolled ``maxOccurs="128"`` are one shared entry.
 * ``GRAMMARS``: per complex type its states as runs ``(index into STATES, repeat count)``.
-* ``FRAGMENT_WIDTH``, ``FRAGMENT``: FragmentContent (§8.5.3) for signed parts (XMLDSig
-  SignedInfo): the qnames of all element declarations, global and local, sorted, each
-  ``(name, element index)``, or ``-1`` where declarations of one qname differ in type (the
-  relaxed grammar of that case is not modelled); then SE(*) and ED.
+* ``FRAGMENT_WIDTH``, ``FRAGMENT``: FragmentContent (§8.5.2) for signed parts (XMLDSig
+  SignedInfo; with ``cm``, -20 PnC_AReqAuthorizationMode): the qnames of all element
+  declarations, global and local, sorted, each ``(name, element index)``, or ``-1`` where
+  declarations of one qname differ in type (the relaxed grammar of that case is not
+  modelled); then SE(*) and ED.
 * ``CH_WIDTH``, ``EE_WIDTH``: code widths of the two states of a simple type grammar.
 """
 
