@@ -8,7 +8,7 @@ introspection XML, config manifests and profiles, sysusers.d, tmpfiles.d, the
 /etc/ccy/config.yaml symlink to the board profile) and of
 meta-ccy/recipes-ccy/ccy-system/ccy-system_1.0.bb (health check before boot-complete.target,
 the data partition's bind mounts, the U-Boot environment location, the firewall, the
-systemd-timesyncd drop-in and preset).
+systemd-timesyncd drop-in and preset, systemd-networkd's files for the three ports).
 The image tests verify the units inside this tree and the RAUC tests build their ext4 rootfs
 from it. ``INSTALL_TABLE`` is the shared story: the recipe test compares it with the recipes.
 
@@ -72,6 +72,7 @@ INSTALL_TABLE: tuple[Install, ...] = (
     Install(SYSTEM_FILES, "*.rules", "usr/lib/udev/rules.d", 0o644),
     Install(SYSTEM_FILES, "*-timesyncd.conf", "usr/lib/systemd/timesyncd.conf.d", 0o644),
     Install(SYSTEM_FILES, "*.preset", "usr/lib/systemd/system-preset", 0o644),
+    Install(SYSTEM_FILES, "50-ccy-*.network", "usr/lib/systemd/network", 0o644),
 )
 
 SIM_PACKAGE_FILES: tuple[str, ...] = (

@@ -9,7 +9,9 @@ DESCRIPTION = "ccy-health-check.service (required by boot-complete.target, so RA
                fw_printenv/fw_setenv, the udev rule that gives ccy-bsp the status LEDs, and \
                the nftables firewall of the vehicle, PLC and management ports \
                (ccy-firewall.service), and systemd-timesyncd (enabled by a preset, servers \
-               in a vendor drop-in) for the clock of the transaction timestamps."
+               in a vendor drop-in) for the clock of the transaction timestamps, and \
+               systemd-networkd's configuration of the three ports (vehicle: IPv6 \
+               link-local only; PLC: addresses left to ccy-profinet; management: DHCP)."
 SECTION = "base"
 LICENSE = "Apache-2.0"
 LIC_FILES_CHKSUM = "file://ccy-health-check;beginline=2;endline=2;md5=653b254f286b881bdce1d14afdede628"
@@ -25,6 +27,9 @@ SRC_URI = "\
     file://ccy-firewall.service \
     file://10-ccy-timesyncd.conf \
     file://80-ccy.preset \
+    file://50-ccy-vehicle.network \
+    file://50-ccy-plc.network \
+    file://50-ccy-management.network \
 "
 S = "${UNPACKDIR}"
 
@@ -63,10 +68,18 @@ do_install() {
     install -d ${D}${systemd_unitdir}/timesyncd.conf.d ${D}${systemd_unitdir}/system-preset
     install -m 0644 ${S}/10-ccy-timesyncd.conf ${D}${systemd_unitdir}/timesyncd.conf.d/
     install -m 0644 ${S}/80-ccy.preset ${D}${systemd_unitdir}/system-preset/
+    # The ports for systemd-networkd (enabled by the same preset): vendor files in the slot,
+    # named 50-* so they come before OE-core's 80-wired.network (DHCP on every Ethernet
+    # link), which would otherwise run DHCP on the vehicle and PLC ports. A board renames a
+    # port with a drop-in 50-ccy-<port>.network.d/*.conf in its bbappend (see the files).
+    install -d ${D}${systemd_unitdir}/network
+    install -m 0644 ${S}/50-ccy-vehicle.network ${S}/50-ccy-plc.network ${S}/50-ccy-management.network ${D}${systemd_unitdir}/network/
 }
 
 FILES:${PN} += "${systemd_system_unitdir} ${libexecdir}/ccy ${nonarch_libdir}/udev/rules.d /data \
                 ${nonarch_libdir}/ccy/ccy-firewall.nft ${systemd_unitdir}/timesyncd.conf.d \
-                ${systemd_unitdir}/system-preset"
+                ${systemd_unitdir}/system-preset ${systemd_unitdir}/network/50-ccy-*.network"
 CONFFILES:${PN} = "${sysconfdir}/fw_env.config"
-RDEPENDS:${PN} = "ccy libubootenv-bin nftables"
+# systemd-networkd: OE-core's systemd packages it apart and only recommends it; the ports'
+# 50-ccy-*.network files mean nothing without it.
+RDEPENDS:${PN} = "ccy libubootenv-bin nftables systemd-networkd"
