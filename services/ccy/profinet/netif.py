@@ -13,16 +13,25 @@
 
 The command list is computed by :func:`plan` (pure, tested without root); :class:`NetIf`
 runs it with asyncio subprocesses (or blocking, :meth:`NetIf.apply_blocking`).
+
+Given a ``record`` file (``/run/ccy/profinet/applied-ip``: tmpfs, kept over a restart of the
+unit, gone at a reboot), :class:`NetIf` notes there the address it applied and removes the note
+when it removes the address. A restarted ccy-profinet with no stored address (the last Set was
+temporary) finds the note and removes the address the run before applied: a temporary setting
+is gone after a restart of the unit, not only after a reboot, and an address that someone else
+put on the interface is never touched.
 """
 
 import asyncio
 import ipaddress
 import json
 import logging
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ccy.profinet.dcp.codec import IpParameter
 
@@ -125,10 +134,24 @@ GATEWAY_FAILED_LINE = "Failed to set default gateway"
 class NetIf:
     """The Profinet interface's IPv4 configuration, changed only through :meth:`apply`."""
 
-    def __init__(self, interface: str, log: logging.Logger) -> None:
+    def __init__(self, interface: str, log: logging.Logger, record: Path | None = None) -> None:
         self.interface = interface
         self.log = log
+        self.record = record
+        """Where the applied address is noted (see the module text); None: nowhere."""
         self.installed_gateway: ipaddress.IPv4Address | None = None
+
+    def applied_by_previous_run(self) -> str | None:
+        """The address a previous run of the unit applied and never removed, if noted."""
+        if self.record is None:
+            return None
+        try:
+            return self.record.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self.log.warning("The note of the applied address cannot be read: %s", exc)
+            return None
 
     def _check_tool(self) -> None:
         if shutil.which(IP) is None:
@@ -204,6 +227,21 @@ class NetIf:
         if gateway is None:
             self.log.info(NO_GATEWAY_LINE)
         self.installed_gateway = gateway
+        self._note(f"{ip.address}/{ip.prefix_len}" if ip.is_set else None)
+
+    def _note(self, address: str | None) -> None:
+        if self.record is None:
+            return
+        try:
+            if address is None:
+                self.record.unlink(missing_ok=True)
+                return
+            self.record.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.record.with_name(f".{self.record.name}.tmp")
+            tmp.write_text(address + "\n")
+            os.replace(tmp, self.record)
+        except OSError as exc:  # the address is applied; only the restart cleanup is lost
+            self.log.warning("The applied address could not be noted in %s: %s", self.record, exc)
 
     def _fail(self, kind: type[NetifError], argv: Sequence[str], err: str) -> NetifError:
         message = f"{' '.join(argv)}: {err.strip() or 'failed'}"

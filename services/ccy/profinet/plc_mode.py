@@ -18,6 +18,7 @@ message … PRM_END", "Application will signal that it is ready for data, for AR
 """
 
 import asyncio
+import contextlib
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,8 @@ AR_STATES = {
 }
 """The IO device's AR states → Profinet1.ArState."""
 ENDED = ("Aborted", "Released")
+APPLIED_IP = "applied-ip"
+"""The note of the address this unit applied, in /run/ccy/profinet (ccy.profinet.netif)."""
 
 
 class PlcDevice:
@@ -71,7 +74,7 @@ class PlcDevice:
         )
         self.dispatcher = FrameIdDispatcher(self.sock, unit.log)
         self.store = DcpStore(unit.ctx.paths.state_dir(unit.ctx.name))
-        self.netif = NetIf(s.interface, unit.log)
+        self.netif = NetIf(s.interface, unit.log, unit.ctx.paths.run / "profinet" / APPLIED_IP)
         state = initial_state(self.store, s.station_name, IpParameter.none(), unit.log)
         self.responder = DcpResponder(self.sock.mac, state)
         self.dcp = DcpDriver(
@@ -174,8 +177,13 @@ class PlcDevice:
         self._tasks.append(self.lldp.start())
         for task in self._tasks:
             self.unit.ctx.supervise(task, forever=True)
-        if self.responder.state.ip.is_set:
-            await self.netif.apply(self.responder.state.ip, True, self.responder.state.station_name)
+        st = self.responder.state
+        if st.ip.is_set:
+            await self.netif.apply(st.ip, True, st.station_name)
+        elif (left := self.netif.applied_by_previous_run()) is not None:
+            self.log.info("Removing %s, set temporarily before the restart", left)
+            with contextlib.suppress(NetifError):  # logged by NetIf; a DCP Set may fix it
+                await self.netif.apply(IpParameter.none(), True, st.station_name)
 
     async def stop(self) -> None:
         await self.device.stop()
