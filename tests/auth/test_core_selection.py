@@ -6,11 +6,19 @@ from pathlib import Path
 import pytest
 from auth_kit import REDACTOR, TIMEOUT_S, kinds, make_core, token
 
-from ccy.auth.contract import AuthStatus, Outcome, ProvideStatus, SelectionAlgorithm, Stage
+from ccy.auth.contract import (
+    AuthStatus,
+    Outcome,
+    ProvideStatus,
+    SelectionAlgorithm,
+    Stage,
+    TokenType,
+)
 from ccy.auth.core import (
     Announce,
     Authorize,
     CommandRefused,
+    Deauthorize,
     Finished,
     StopTransaction,
     Validate,
@@ -68,6 +76,26 @@ def test_a_refused_token_is_announced_and_finished(tmp_path: Path) -> None:
         Finished(t, Outcome.REFUSED, 0),
     ]
     assert core.tokens() == []
+
+
+def test_a_refused_contract_refuses_the_session_that_waits_for_it(tmp_path: Path) -> None:
+    """A PnC contract comes from the vehicle of the waiting session: Evse1.Deauthorize, so
+    ccy-v2g answers WARNING_GeneralPnCAuthorizationError instead of Ongoing."""
+    core, _ = make_core(tmp_path)
+    core.session_started(1, "s-1", 0.0)
+    t = token("DECCY000000001", TokenType.PNC)
+    core.provide(t, 0.0)
+    invalid = Verdict(AuthStatus.INVALID, "pnc: the chain does not lead to a trusted MO root")
+    assert core.validated(t.hash, invalid, 0.1) == [
+        Announce(t, invalid),
+        Finished(t, Outcome.REFUSED, 0),
+        Deauthorize(1, "s-1", f"Invalid: {invalid.reason}"),
+    ]
+    # without a waiting session there is nobody to refuse
+    t2 = token("DECCY000000002", TokenType.PNC)
+    core2, _ = make_core(tmp_path / "2")
+    core2.provide(t2, 1.0)
+    assert kinds(core2.validated(t2.hash, invalid, 1.1)) == ["Announce", "Finished"]
 
 
 def test_a_token_in_use_is_refused_until_its_transaction_ends(tmp_path: Path) -> None:

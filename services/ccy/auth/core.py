@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ccy.auth.contract import Outcome, ProvideStatus, SelectionAlgorithm, Stage
+from ccy.auth.contract import Outcome, ProvideStatus, SelectionAlgorithm, Stage, TokenType
 from ccy.auth.reservations import Reservation, ReservationStore
 from ccy.auth.tokens import Token
 from ccy.auth.validators.base import Verdict
@@ -60,6 +60,16 @@ class StopTransaction:
 
 
 @dataclass(frozen=True)
+class Deauthorize:
+    """A vehicle's Plug & Charge contract was refused: its session is told (Evse1.Deauthorize),
+    so ccy-v2g answers the vehicle WARNING_GeneralPnCAuthorizationError instead of Ongoing."""
+
+    connector: int
+    session_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class SetReservation:
     connector: int
     reservation_id: str
@@ -82,7 +92,7 @@ class Finished:
     connector: int
 
 
-Effect = Validate | Authorize | StopTransaction | SetReservation | Announce | Finished
+Effect = Validate | Authorize | Deauthorize | StopTransaction | SetReservation | Announce | Finished
 
 
 # ---------------------------------------------------------------- state
@@ -179,7 +189,8 @@ class AuthCore:
         if not verdict.accepted:
             self.held.remove(held)
             self.log.info("Result for token: %s: %s", token_hash, verdict.status.upper())
-            return [*effects, Finished(held.token, Outcome.REFUSED, 0)]
+            effects.append(Finished(held.token, Outcome.REFUSED, 0))
+            return effects + self._refused(held, verdict)
         held.group_hash = verdict.group_hash or held.token.parent_hash
         master = self.master_pass_hash()
         if master and held.group_hash == master:
@@ -188,6 +199,18 @@ class AuthCore:
         held.stage = Stage.WAITING_FOR_PLUG_IN
         held.deadline = now + self.timeout_s
         return effects + self._select(now)
+
+    def _refused(self, held: Held, verdict: Verdict) -> list[Effect]:
+        """A refused PnC contract came from the vehicle of the session waiting for it: that
+        session is refused too (ccy-v2g ends it), unless more than one session waits and the
+        vehicle is not known (then the SECC's Ongoing limit ends it)."""
+        if held.token.type is not TokenType.PNC:
+            return []
+        waiting = [c for c in self._candidates(held.token) if c.waiting()]
+        if len(waiting) != 1:
+            return []
+        why = f"{verdict.status}: {verdict.reason}" if verdict.reason else str(verdict.status)
+        return [Deauthorize(waiting[0].number, waiting[0].session_id, why)]
 
     def _master_pass(self, token: Token) -> list[Effect]:
         stopped = [

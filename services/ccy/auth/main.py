@@ -46,6 +46,7 @@ from ccy.auth.core import (
     AuthCore,
     Authorize,
     CommandRefused,
+    Deauthorize,
     Effect,
     Finished,
     SetReservation,
@@ -160,6 +161,10 @@ class AuthUnit:
             self._spawn(self._validate(effect.token), "validate")
         elif isinstance(effect, Authorize):
             self._spawn(self._authorize(effect), "authorize")
+        elif isinstance(effect, Deauthorize):
+            if self.peer is not None and self.peer.owner:
+                call = self.peer.deauthorize(effect.session_id, effect.reason)
+                self._spawn(self._evse_call("Deauthorize", call), "deauthorize")
         elif isinstance(effect, StopTransaction):
             self._spawn(self._evse_call("StopTransaction", self._stop()), "stop-transaction")
         elif isinstance(effect, SetReservation):

@@ -3,6 +3,8 @@
 
     ccy-sim ev --dir DIR [--tls] [--loops N] [--service mcs|dc] [--mode dynamic|scheduled]
                [--pause] [--fault silence-after=N|drop-tls|out-of-sequence]
+               [--pnc [--contract-chain PEM --contract-key KEY]
+                [--pnc-fault bad-signature|wrong-challenge]]
     ccy-sim ev --host ::1 --port 50000 [--tls --root-ca V2G_ROOT_CA.pem] ...
     ccy-sim ev --sdp-port 15118 --interface ccy-evcc0 ...
 
@@ -12,6 +14,10 @@ store (DIR/etc/ccy/certs); SDP runs on ``--interface`` (``lo``: unicast to ::1, 
 the stack runs without root; an interface name: ff02::1 there, e.g. inside the vehicle's
 network namespace). The session is printed as journal lines on stdout; the exit status is 0
 when the session (or the planned fault) completed, 1 when it failed, with one line saying why.
+
+``--pnc`` (with ``--tls``) authorizes by Plug & Charge: the contract chain and key default to
+the stack's development PKI (DIR/etc/ccy/certs/client/mo/CONTRACT_CERT_CHAIN.pem and
+CONTRACT_LEAF.key); the run fails when the SECC does not offer PnC.
 """
 
 import argparse
@@ -23,7 +29,7 @@ from pathlib import Path
 
 from ccy.pki.layout import CertsLayout
 from ccy.runtime.journal import JournalLineFormatter
-from ccy.sim.ev.evcc import EvError, EvOptions, Fault, run_ev
+from ccy.sim.ev.evcc import PNC_FAULTS, EvError, EvOptions, Fault, PncContract, run_ev
 from ccy.sim.ev.messages import ControlMode
 from ccy.v2g import tls as tls_mod
 
@@ -45,6 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--vehicle-cert",
         action="store_true",
         help="present the OEM leaf in mutual TLS (default with --pause --tls)",
+    )
+    pnc = p.add_argument_group("Plug & Charge (TLS only)")
+    pnc.add_argument("--pnc", action="store_true", help="authorize by Plug & Charge, not EIM")
+    pnc.add_argument(
+        "--contract-chain",
+        type=Path,
+        help="PEM: contract leaf, Sub-CA 2, Sub-CA 1 (default: DIR's client/mo chain)",
+    )
+    pnc.add_argument(
+        "--contract-key", type=Path, help="the leaf's PEM key (default: DIR's client/mo key)"
+    )
+    pnc.add_argument(
+        "--pnc-fault",
+        choices=PNC_FAULTS,
+        help="bad-signature: sign with another key; wrong-challenge: sign a GenChallenge "
+        "the SECC did not send",
     )
     run = p.add_argument_group("the session")
     run.add_argument("--service", choices=("mcs", "dc"), default="mcs")
@@ -122,6 +144,20 @@ async def _options(args: argparse.Namespace) -> EvOptions:
             tls_ctx = tls_mod.client_context(root, chain_file=chain, key_file=key)
         except (OSError, tls_mod.TlsError) as exc:
             raise EvError(f"TLS client setup: {exc}") from None
+    contract = None
+    if args.pnc_fault and not args.pnc:
+        raise EvError("--pnc-fault needs --pnc")
+    if (args.contract_chain or args.contract_key) and not args.pnc:
+        raise EvError("--contract-chain and --contract-key need --pnc")
+    if args.pnc:
+        if tls_ctx is None:
+            raise EvError("--pnc needs --tls (ISO 15118-20 offers Plug & Charge only over TLS)")
+        store = CertsLayout(args.dir / "etc/ccy/certs") if args.dir else None
+        chain_file = args.contract_chain or (store.contract_chain if store else None)
+        key_file = args.contract_key or (store.contract_key if store else None)
+        if chain_file is None or key_file is None:
+            raise EvError("--pnc needs --contract-chain FILE and --contract-key FILE, or --dir DIR")
+        contract = PncContract.load(chain_file, key_file)
     sdp_port = args.sdp_port
     if args.dir is not None and sdp_port is None and args.port is None:
         sdp_port = await _stack_sdp_port(args.dir)
@@ -140,6 +176,8 @@ async def _options(args: argparse.Namespace) -> EvOptions:
         pause=args.pause,
         fault=fault,
         pre_charge_requests=args.pre_charge_requests,
+        pnc=contract,
+        pnc_fault=args.pnc_fault,
     )
 
 
@@ -159,7 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = await _options(args)
         result = await run_ev(options, log)
         count = sum(result.requests.values())
-        return f"{result.outcome} (session {result.session_id}, {count} requests)"
+        auth = f", {result.authorization}" if result.authorization else ""
+        return f"{result.outcome} (session {result.session_id}{auth}, {count} requests)"
 
     try:
         summary = asyncio.run(go())

@@ -5,9 +5,11 @@ It runs the DC/MCS sequence of design/v2g.md against an SECC, answers what the S
 (repeats while EVSEProcessing is Ongoing, follows EVSE notifications), and prints the session
 like the seed's journal (``CAR ISO V2G …Req`` / ``EVSE ISO V2G …Res``). Options choose the
 service (MCS 8 or DC 2), the control mode (Dynamic or Scheduled), the number of charge loops,
-a pause and resume (SessionStop Pause, then a new connection joining the old session), and
-faults that test the SECC: silence after N requests, a dropped TLS connection, a request out
-of sequence.
+a pause and resume (SessionStop Pause, then a new connection joining the old session),
+Plug & Charge (over TLS: the contract chain in a signed AuthorizationReq, see
+:class:`PncContract`) and faults that test the SECC: silence after N requests, a dropped TLS
+connection, a request out of sequence, a PnC signature made with another key, a PnC request
+over a GenChallenge the SECC did not send.
 
 EV-side timeouts are Josev's (design/v2g.md): 2 s per message, 0.5 s for DC_ChargeLoop,
 cable check 40 s, pre-charge 10 s; an SECC that misses one fails the run with
@@ -15,19 +17,27 @@ cable check 40 s, pre-charge 10 s; an SECC that misses one fails the run with
 """
 
 import asyncio
+import base64
 import contextlib
 import logging
+import secrets
 import socket
 import ssl
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ccy.sim.ev import messages as m
 from ccy.sim.ev.messages import ControlMode, Json, Vehicle
 from ccy.v2g import sdp, v2gtp
 from ccy.v2g.exi import ExiError, Namespace, decode, encode
+from ccy.v2g.pnc_signature import SignatureFailure, sign_pnc_mode
 
 LOG = logging.getLogger("ccy.sim.ev")
 INDENT = " " * 36
@@ -81,6 +91,76 @@ class Fault:
         raise ValueError(f"unknown fault {text!r} (silence-after=N, drop-tls, out-of-sequence)")
 
 
+PNC_FAULTS = ("bad-signature", "wrong-challenge")
+"""``bad-signature``: the element signed with a fresh key, not the contract leaf's (the SECC
+must answer FAILED_SignatureError and close); ``wrong-challenge``: correctly signed over a
+GenChallenge the SECC did not send (WARNING_ChallengeInvalid; the EV then stops the session)."""
+PNC_ELEMENT_ID = "id1"
+"""The Id of PnC_AReqAuthorizationMode (what the signature's Reference names)."""
+
+
+@dataclass(frozen=True)
+class PncContract:
+    """The vehicle's Plug & Charge contract: the chain (DER, the leaf first, then Sub-CA 2 and
+    Sub-CA 1) and the leaf's private key, which signs the AuthorizationReq."""
+
+    chain_der: tuple[bytes, ...]
+    key: ec.EllipticCurvePrivateKey
+
+    @classmethod
+    def load(cls, chain_file: Path, key_file: Path) -> "PncContract":
+        """Read a PEM chain (leaf first) and the leaf's PEM key; EvError naming the file."""
+        try:
+            certs = x509.load_pem_x509_certificates(chain_file.read_bytes())
+        except OSError as exc:
+            raise EvError(f"contract chain {chain_file}: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise EvError(f"contract chain {chain_file}: not PEM certificates ({exc})") from None
+        try:
+            key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+        except OSError as exc:
+            raise EvError(f"contract key {key_file}: {exc.strerror or exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise EvError(f"contract key {key_file}: not an unencrypted PEM key ({exc})") from None
+        if len(certs) < 2:
+            raise EvError(
+                f"contract chain {chain_file} holds only the leaf; an ISO 15118-20 "
+                "AuthorizationReq carries its Sub-CAs too (leaf, Sub-CA 2, Sub-CA 1)"
+            )
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise EvError(f"contract key {key_file}: not an EC key ({type(key).__name__})")
+        leaf_key = certs[0].public_key()
+        if not isinstance(leaf_key, ec.EllipticCurvePublicKey) or leaf_key.public_numbers() != (
+            key.public_key().public_numbers()
+        ):
+            raise EvError(f"contract key {key_file} does not belong to the leaf of {chain_file}")
+        if not isinstance(key.curve, ec.SECP521R1):
+            raise EvError(
+                f"contract key {key_file} is on {key.curve.name}; "
+                "ISO 15118-20 Plug & Charge signs on secp521r1"
+            )
+        der = tuple(c.public_bytes(serialization.Encoding.DER) for c in certs)
+        return cls(der, key)
+
+
+def signed_pnc_request(
+    header: Json, gen_challenge: str, contract: PncContract, key: ec.EllipticCurvePrivateKey
+) -> Json:
+    """A PnC AuthorizationReq over ``gen_challenge`` (base64, as AuthorizationSetupRes gave
+    it) with ``contract``'s chain, its PnC_AReqAuthorizationMode signed with ``key`` into
+    ``Header/Signature`` (:func:`ccy.v2g.pnc_signature.sign_pnc_mode`). EvError when the
+    element cannot be signed (a key not on secp521r1, an element the codec refuses)."""
+    leaf, *subs = (base64.b64encode(c).decode() for c in contract.chain_der)
+    doc = m.pnc_authorization_req(header, PNC_ELEMENT_ID, gen_challenge, leaf, subs)
+    body = doc["AuthorizationReq"]
+    try:
+        signature = sign_pnc_mode(body["PnC_AReqAuthorizationMode"], key)
+    except (SignatureFailure, ExiError) as exc:
+        raise EvError(f"cannot sign the PnC AuthorizationReq: {exc}") from None
+    body["Header"] = {**header, "Signature": signature}
+    return doc
+
+
 @dataclass(frozen=True)
 class EvOptions:
     host: str = "::1"
@@ -107,6 +187,10 @@ class EvOptions:
     pre_charge_requests: int | None = None
     """Finish pre-charge after this many requests whatever the voltage (as Josev's EVCC
     does; for SECC simulators whose voltage never rises). None: wait for the voltage."""
+    pnc: PncContract | None = None
+    """Plug & Charge with this contract (TLS only); None: EIM."""
+    pnc_fault: str | None = None
+    """One of :data:`PNC_FAULTS` (needs ``pnc``)."""
 
 
 @dataclass
@@ -117,6 +201,8 @@ class EvResult:
     requests: Counter[str] = field(default_factory=Counter)
     last_codes: dict[str, str] = field(default_factory=dict)
     secc: tuple[str, int] = ("", 0)
+    authorization: str = ""
+    """The service the EV authorized with: EIM or PnC."""
 
 
 async def discover(
@@ -293,10 +379,16 @@ class Evcc:
 
     def _expected_failure(self, exc: SessionFailed) -> bool:
         f = self.o.fault
+        if self.o.pnc_fault == "bad-signature":
+            return exc.step == "AuthorizationReq" and exc.code == "FAILED_SignatureError"
         return f is not None and f.kind == "out-of-sequence" and exc.code == "FAILED_SequenceError"
 
     async def _run(self) -> None:
         o = self.o
+        if o.pnc is not None and o.tls is None:
+            raise EvError("Plug & Charge needs TLS (ISO 15118-20 offers PnC only over TLS)")
+        if o.pnc_fault is not None and (o.pnc is None or o.pnc_fault not in PNC_FAULTS):
+            raise EvError(f"PnC fault {o.pnc_fault!r}: one of {', '.join(PNC_FAULTS)}, with PnC")
         await self._connect()
         await self._setup(resume=False)
         if o.fault is not None and o.fault.kind == "out-of-sequence":
@@ -364,11 +456,17 @@ class Evcc:
 
     async def _authorize_and_select(self) -> None:
         o = self.o
-        await self._exchange(m.authorization_setup_req(self._header()))
+        setup = await self._exchange(m.authorization_setup_req(self._header()))
         await self._maybe_fault()
-        await self._repeat_while_ongoing(
-            lambda: m.authorization_req(self._header()), o.ongoing_timeout_s, o.message_timeout_s
-        )
+        if o.pnc is not None:
+            await self._authorize_pnc(setup)
+        else:
+            self.result.authorization = "EIM"
+            await self._repeat_while_ongoing(
+                lambda: m.authorization_req(self._header()),
+                o.ongoing_timeout_s,
+                o.message_timeout_s,
+            )
         await self._maybe_fault()
         disc = await self._exchange(m.service_discovery_req(self._header()))
         offered = [
@@ -395,6 +493,49 @@ class Evcc:
             m.service_selection_req(self._header(), service_id, int(chosen["ParameterSetID"]))
         )
         await self._charge_parameters()
+
+    async def _authorize_pnc(self, setup: Json) -> None:
+        """Plug & Charge: the signed contract over the SECC's GenChallenge, repeated while
+        the SECC answers Ongoing (ccy-auth validating), until Finished with OK."""
+        o = self.o
+        assert o.pnc is not None
+        offered = [str(s) for s in setup.get("AuthorizationServices", [])]
+        mode = setup.get("PnC_ASResAuthorizationMode")
+        if "PnC" not in offered or not isinstance(mode, dict) or "GenChallenge" not in mode:
+            raise SessionFailed(
+                "AuthorizationSetupReq",
+                f"the SECC does not offer PnC (offered: {', '.join(offered) or 'nothing'})",
+            )
+        self.result.authorization = "PnC"
+        challenge = str(mode["GenChallenge"])
+        key = o.pnc.key
+        if o.pnc_fault == "wrong-challenge":
+            challenge = base64.b64encode(secrets.token_bytes(16)).decode()
+            self.log.info("Fault: signing a GenChallenge the SECC did not send")
+        elif o.pnc_fault == "bad-signature":
+            key = ec.generate_private_key(ec.SECP521R1())
+            self.log.info("Fault: signing the contract with another key")
+        contract = o.pnc
+        signed = signed_pnc_request(self._header(), challenge, contract, key)
+        signature = signed["AuthorizationReq"]["Header"]["Signature"]
+
+        def request() -> Json:
+            """The same signed element again, in a fresh header (the signature covers the
+            element only)."""
+            header = {**self._header(), "Signature": signature}
+            return {"AuthorizationReq": {**signed["AuthorizationReq"], "Header": header}}
+
+        try:
+            await self._repeat_while_ongoing(request, o.ongoing_timeout_s, o.message_timeout_s)
+        except SessionFailed as exc:
+            if o.pnc_fault == "wrong-challenge" and exc.code == "WARNING_ChallengeInvalid":
+                await self._exchange(m.session_stop_req(self._header(), pause=False))
+                self.result.outcome = f"fault answered: {exc}; session stopped"
+                raise _Stop() from None
+            raise
+        if o.pnc_fault is not None:
+            self.result.outcome = f"PnC fault {o.pnc_fault} accepted (SECC did not refuse it)"
+            raise EvError(self.result.outcome)
 
     async def _charge_parameters(self) -> None:
         o = self.o
@@ -470,15 +611,18 @@ async def run_ev(options: EvOptions, log: logging.Logger | None = None) -> EvRes
 
 
 __all__ = [
+    "PNC_FAULTS",
     "ConnectionLost",
     "EvError",
     "EvOptions",
     "EvResult",
     "Evcc",
     "Fault",
+    "PncContract",
     "SdpFailed",
     "SeccTimeout",
     "SessionFailed",
     "discover",
     "run_ev",
+    "signed_pnc_request",
 ]

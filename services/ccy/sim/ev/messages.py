@@ -104,6 +104,27 @@ def authorization_req(h: Json) -> Json:
     }
 
 
+def pnc_authorization_req(
+    h: Json, element_id: str, gen_challenge: str, leaf_b64: str, sub_cas_b64: list[str]
+) -> Json:
+    """A Plug & Charge AuthorizationReq without its signature: PnC_AReqAuthorizationMode with
+    ``Id``, the SECC's GenChallenge (base64) and the contract chain (base64 DER: the leaf,
+    then Sub-CA 2 and Sub-CA 1; -20 requires at least one Sub-CA). The vehicle signs the
+    element into ``Header/Signature`` (:func:`ccy.v2g.pnc_signature.sign_pnc_mode`)."""
+    chain: Json = {"Certificate": leaf_b64, "SubCertificates": {"Certificate": list(sub_cas_b64)}}
+    return {
+        "AuthorizationReq": {
+            "Header": h,
+            "SelectedAuthorizationService": "PnC",
+            "PnC_AReqAuthorizationMode": {
+                "Id": element_id,
+                "GenChallenge": gen_challenge,
+                "ContractCertificateChain": chain,
+            },
+        }
+    }
+
+
 def service_discovery_req(h: Json) -> Json:
     return {"ServiceDiscoveryReq": {"Header": h}}
 
