@@ -173,6 +173,8 @@ class ProcSample:
     rss_kib: int
     pss_kib: int
     fds: int
+    threads: int = -1
+    """Threads (/proc/PID/status): each thread beyond the first may get its own glibc arena."""
 
 
 def _kib(path: Path, key: str) -> int:
@@ -183,12 +185,14 @@ def _kib(path: Path, key: str) -> int:
 
 
 def sample(pid: int) -> ProcSample:
-    """VmRSS (/proc/PID/status), Pss (/proc/PID/smaps_rollup) and the open descriptors."""
+    """VmRSS (/proc/PID/status), Pss (/proc/PID/smaps_rollup), the open descriptors and the
+    threads."""
     proc = Path(f"/proc/{pid}")
     return ProcSample(
         _kib(proc / "status", "VmRSS"),
         _kib(proc / "smaps_rollup", "Pss"),
         len(os.listdir(proc / "fd")),
+        _kib(proc / "status", "Threads"),
     )
 
 
@@ -642,13 +646,14 @@ def print_report(r: SoakReport, out: Callable[[str], None] = print) -> None:
     for line in r.failures[:10]:
         out(f"  {line}")
     out(f"{'unit':<18} {'RSS before':>11} {'RSS after':>10} {'growth':>7} {'PSS after':>10} "
-        f"{'fds':>9}")  # fmt: skip
+        f"{'fds':>9} {'threads':>7}")  # fmt: skip
     for name, b in r.before.items():
         a = r.after.get(name, ProcSample(-1, -1, -1))
         growth = (a.rss_kib - b.rss_kib) / b.rss_kib * 100 if b.rss_kib > 0 else math.nan
         out(
             f"{name:<18} {b.rss_kib / 1024:>8.1f} MiB {a.rss_kib / 1024:>6.1f} MiB "
-            f"{growth:>+6.1f}% {a.pss_kib / 1024:>6.1f} MiB {b.fds:>4} → {a.fds:<3}"
+            f"{growth:>+6.1f}% {a.pss_kib / 1024:>6.1f} MiB {b.fds:>4} → {a.fds:<3} "
+            f"{b.threads:>2} → {a.threads:<2}"
         )
     if len(r.trend) > 2:
         out("RSS (MiB) after " + " ".join(str(done) for done, _ in r.trend) + " sessions:")

@@ -19,7 +19,6 @@ Errors marked stopping in ccy.evse.errors_table take it to a safe stop from any 
 
 import logging
 import math
-import uuid
 from collections.abc import Callable, Iterable
 
 from ccy.evse import contract as c
@@ -61,6 +60,7 @@ from ccy.evse.timing import Timing, auth_label
 from ccy.profinet.contract import Mode
 from ccy.runtime.contract import ErrorSpec
 from ccy.runtime.errors import ErrorRegistry
+from ccy.runtime.ids import uuid4_text
 from ccy.runtime.journal import fields
 
 BSP_NAME = "org.ccy.Bsp"
@@ -96,7 +96,7 @@ LoopResult = tuple[float, float, bool, bool, bool, float, float, float, float, s
 
 
 def _new_id() -> str:
-    return str(uuid.uuid4())
+    return uuid4_text()
 
 
 class EvseCore(Phases):
