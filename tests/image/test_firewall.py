@@ -25,19 +25,17 @@ own defaults in a private namespace, as any user (user namespaces).
 
 import json
 import os
-import queue
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from json_probe import JsonProbe
 
 from ccy.testing import netns
 from ccy.testing.netns import NetLayout, Side, exec_in, ip
@@ -238,58 +236,11 @@ def connect_all(probes: dict[str, tuple[str, str, int]]) -> dict[str, str]:
     return results
 
 
-class Listener:
+class Listener(JsonProbe):
     """A probe listening in a namespace (``serve`` or ``ntp-serve``), and what it reported."""
 
     def __init__(self, namespace: str, mode: str, arg: dict[str, Any]) -> None:
-        self.proc = subprocess.Popen(
-            exec_in(namespace, [sys.executable, "-c", PROBE, mode, json.dumps(arg)]),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.seen: list[dict[str, Any]] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        first = self.events.get(timeout=30)
-        assert first == {"ready": True}, first
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.events.put(json.loads(line))
-
-    def wait_for(self, wanted: Callable[[dict[str, Any]], bool], timeout_s: float) -> bool:
-        """True once an event matching ``wanted`` arrived (now or before)."""
-        deadline = time.monotonic() + timeout_s
-        while not any(wanted(e) for e in self.seen):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            try:
-                self.seen.append(self.events.get(timeout=left))
-            except queue.Empty:
-                return False
-        return True
-
-    def forget(self) -> None:
-        """Start a new round: what arrived before no longer counts."""
-        while True:
-            try:
-                self.events.get_nowait()
-            except queue.Empty:
-                break
-        self.seen.clear()
-
-    def stop(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        super().__init__(namespace, PROBE, [mode, json.dumps(arg)])
 
 
 class Charger(Listener):

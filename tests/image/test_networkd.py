@@ -33,14 +33,12 @@ systemd is newer), so the file keeps the line.
 
 import json
 import os
-import queue
 import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from json_probe import JsonProbe
 from staging import SYSTEM_FILES
 
 from ccy.testing import netns
@@ -179,56 +178,18 @@ FORBIDDEN_ON_VEHICLE = {"dhcp4", "dhcp6", "rs", "lldp", "llmnr", "mdns", "arp", 
 FORBIDDEN_ON_PLC = {"dhcp4", "dhcp6", "rs", "lldp", "llmnr", "mdns"}
 
 
-class Sniffer:
+class Sniffer(JsonProbe):
     """What the charger sent on each link, as seen by the peers."""
 
     def __init__(self, interfaces: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            exec_in(PEER_NS, [sys.executable, "-c", SNIFFER, *interfaces]),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.seen: list[dict[str, Any]] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        assert self.events.get(timeout=30) == {"ready": True}
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.events.put(json.loads(line))
-
-    def _drain(self, timeout_s: float) -> None:
-        try:
-            self.seen.append(self.events.get(timeout=timeout_s))
-            while True:
-                self.seen.append(self.events.get_nowait())
-        except queue.Empty:
-            pass
+        super().__init__(PEER_NS, SNIFFER, interfaces)
 
     def kinds(self, peer: str) -> set[str]:
-        self._drain(0.0)
+        self.take()
         return {e["kind"] for e in self.seen if e["port"] == peer}
 
-    def wait_for(self, peer: str, kind: str, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while kind not in self.kinds(peer):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self._drain(min(left, 0.2))
-        return True
-
-    def stop(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+    def saw(self, peer: str, kind: str, timeout_s: float) -> bool:
+        return self.wait_for(lambda e: e["port"] == peer and e["kind"] == kind, timeout_s)
 
 
 @dataclass
@@ -493,7 +454,7 @@ def test_control_oe_wired_alone_runs_dhcp_on_every_port(
         assert daemon.wait_state(interface, ("configuring", "configured"))["NETWORK_FILE"] == (
             f"{NETWORK_DIR}/80-wired.network"
         )
-        assert net.sniffer.wait_for(PEERS[port], "dhcp4", START_TIMEOUT_S), port
+        assert net.sniffer.saw(PEERS[port], "dhcp4", START_TIMEOUT_S), port
 
 
 @needs_networkd
@@ -509,8 +470,8 @@ def test_each_port_takes_its_file_and_does_only_what_it_says(
     for port, state in states.items():
         assert state["NETWORK_FILE"] == f"{NETWORK_DIR}/{OUR_FILES[port]}", port
     # The management port: DHCPv4 and router solicitation, as OE-core would do.
-    assert net.sniffer.wait_for(PEERS["mgmt"], "dhcp4", START_TIMEOUT_S)
-    assert net.sniffer.wait_for(PEERS["mgmt"], "rs", START_TIMEOUT_S)
+    assert net.sniffer.saw(PEERS["mgmt"], "dhcp4", START_TIMEOUT_S)
+    assert net.sniffer.saw(PEERS["mgmt"], "rs", START_TIMEOUT_S)
     # Give the other ports the same time again to do what they must not.
     time.sleep(QUIET_S)
 
@@ -542,7 +503,7 @@ def test_router_advertisements_count_on_the_management_port_only(
     daemon = networkd({**ours(), "80-wired.network": OE_WIRED})
     daemon.wait_state(PORTS["vehicle"], ("configured",))
     daemon.wait_state(PORTS["mgmt"], ("configuring", "configured"))
-    assert net.sniffer.wait_for(PEERS["mgmt"], "rs", START_TIMEOUT_S)
+    assert net.sniffer.saw(PEERS["mgmt"], "rs", START_TIMEOUT_S)
     # The vehicle's RA first: once the management port has taken its own, the other was
     # processed too, had networkd listened.
     send_ra(PEERS["vehicle"], "2001:db8:1::")
