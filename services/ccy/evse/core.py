@@ -49,7 +49,7 @@ from ccy.evse.effects import (
     Refused,
     SessionLog,
 )
-from ccy.evse.errors_table import Rule, Stop, rule_for
+from ccy.evse.errors_table import Rule, Stop, retested, rule_for
 from ccy.evse.limits import INF, Limits, clamp_setpoint, current_limit_at, effective_limits
 from ccy.evse.phases import Phases
 from ccy.evse.schedule import schedule
@@ -479,9 +479,7 @@ class EvseCore(Phases):
                     return unit, type_, rule
         for err in self.errors.active():
             rule = rule_for(c.UNIT, err.type)
-            if err.type == c.POWER_STAGE_FAULT.name and rule_for(STAGE_UNIT, err.subtype).retested:
-                continue  # ccy-evse's mirror of the stage's error follows the stage's rule
-            if rule.stop is not Stop.NONE:
+            if rule.stop is not Stop.NONE and not retested(err.type, err.subtype):
                 return c.UNIT, err.type, rule
         return None
 

@@ -86,6 +86,15 @@ CATALOGUES: dict[str, tuple[ErrorSpec, ...]] = {
 KEEP = Rule(Stop.NONE, False, "the catalogue says KeepsPower")
 
 
+def retested(type_: str, subtype: str) -> bool:
+    """Whether one of ccy-evse's own errors is retested at the next cable check: its
+    PowerStageFault mirrors the stage's error named in the subtype and is retested when that
+    error is (the stage's own error decides)."""
+    if type_ == evse.POWER_STAGE_FAULT.name:
+        return rule_for(stage.UNIT, subtype).retested
+    return rule_for(evse.UNIT, type_).retested
+
+
 def rule_for(unit: str, type_: str, severity: str = "") -> Rule:
     """The rule of an error of ``unit`` (its contract's UNIT) named ``type_``."""
     known = TABLE.get((unit, type_))

@@ -57,7 +57,7 @@ from ccy.runtime import bus, notify
 from ccy.runtime.clock import clock_synchronized
 from ccy.runtime.errors import ActiveError, ErrorRegistry, now_us
 from ccy.runtime.errors_iface import ErrorsInterface, publish_errors
-from ccy.runtime.heap import release_free_heap
+from ccy.runtime.heap import release_free_heap_soon
 from ccy.runtime.service import UnitContext, run_unit
 from ccy.runtime.state import StateDiff, StatePublisher
 
@@ -197,15 +197,8 @@ class EvseUnit:
             else:
                 self.recorder.apply(e)
                 if isinstance(e, RecordSessionFinished):
-                    self._release_heap()
-
-    def _release_heap(self) -> None:
-        """Give the C heap's free pages back once a session is over (``malloc_trim``, well
-        under a millisecond). A session allocates and frees in a pattern that leaves glibc's
-        heap fragmented: without this the RSS crept up by about 0.5 KiB per session (the
-        soak's trend) while the live objects stayed the same. Scheduled with call_soon, so
-        the peer calls of the same input (spawned tasks) go out before it."""
-        asyncio.get_running_loop().call_soon(release_free_heap)
+                    # a session leaves glibc's heap fragmented (the soak's RSS creep)
+                    release_free_heap_soon()
 
     def _peer_call(self, peer: Peer, member: str, signature: str, body: list[Any]) -> None:
         if self.peers is None:

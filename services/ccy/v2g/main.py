@@ -31,7 +31,7 @@ from ccy.runtime.config import ConfigError
 from ccy.runtime.config.problems import ConfigProblem
 from ccy.runtime.errors import ErrorRegistry
 from ccy.runtime.errors_iface import ErrorsInterface, publish_errors
-from ccy.runtime.heap import release_free_heap
+from ccy.runtime.heap import release_free_heap_soon
 from ccy.runtime.service import UnitContext, UnitStartError, run_unit
 from ccy.runtime.state import StateDiff, StatePublisher
 from ccy.v2g import cert_store, tls
@@ -169,17 +169,8 @@ class V2gUnit:
             self.ev_targets = dict(ctx.ev_targets)
             if not math.isnan(ctx.soc):
                 self.ev_targets["SOC"] = ctx.soc
-        if response is None:
-            self._release_heap()
-
-    def _release_heap(self) -> None:
-        """Give the C heap's free pages back once a vehicle's connection has ended
-        (``malloc_trim``, well under a millisecond; as ccy-evse after a session). A session
-        (TLS handshake, EXI, the session machine) allocates and frees in a pattern that leaves
-        glibc's heap fragmented: the live heap stays flat over 1,000 sessions, but free pages
-        stayed resident (0.4 to 0.9 MiB, wandering). call_soon: the signals of this input go
-        out first."""
-        asyncio.get_running_loop().call_soon(release_free_heap)
+        if response is None:  # the connection ended: its TLS, EXI and state freed
+            release_free_heap_soon()
 
     def _count(self, ctx: SessionContext) -> None:
         """Move the session's message counts into the unit's (MessageCounters)."""

@@ -102,7 +102,7 @@ class SessionLogs:
         start_us = session.get("start_us")
         if not isinstance(start_us, int):
             return None
-        log = SessionLog.reopen(newest.path, newest.session_id, start_us, self.on_error)
+        log = SessionLog(newest.path, newest.session_id, start_us, self.on_error)  # appends
         log.event("closed_on_start", end_us, reason=reason)
         log.close(max(start_us, end_us), reason)
         return newest.name

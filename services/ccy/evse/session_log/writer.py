@@ -81,13 +81,6 @@ class SessionLog:
         self._on_error = on_error
         self._write_session_file(None, None)
 
-    @classmethod
-    def reopen(
-        cls, folder: Path, session_id: str, start_us: int, on_error: ErrorListener | None
-    ) -> "SessionLog":
-        """The log of a folder a previous run left open, to close it (its lines are kept)."""
-        return cls(folder, session_id, start_us, on_error)
-
     def _fd(self, name: str) -> int:
         fd = self._fds.get(name)
         if fd is None:
