@@ -8,7 +8,6 @@ what the bus itself answers (busctl) and with the processes the stack really run
 """
 
 import asyncio
-import getpass
 import json
 import os
 import shutil
@@ -27,7 +26,8 @@ from ccy.ctl.cmd_status import UNITS, ObjectView, UnitState, UnitView, read_all
 from ccy.sim.mcu.control import send_command
 from ccy.sim.stack import Stack
 from ccy.sim.stack_table import BSP_ONLY
-from ccy.testing.bus_daemon import ADDRESS_ENV, PrivateBus, user_policy
+from ccy.testing.bus_daemon import ADDRESS_ENV
+from ccy.testing.bus_daemon import bare_bus as private_bare_bus
 from ccy.testing.folders import traversable_tmp
 
 TOP = Path(__file__).resolve().parents[2]
@@ -197,13 +197,8 @@ def test_status_of_the_default_stack(stack: Stack) -> None:
 @pytest.fixture(scope="module")
 def bare_bus() -> Iterator[str]:
     """A private system bus with ccy's policies and no unit on it."""
-    directory = traversable_tmp("ccy-status-")
-    bus = PrivateBus(directory, [TOP / "dbus" / "policy"], user_policy(getpass.getuser()))
-    try:
-        yield bus.start()
-    finally:
-        bus.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+    with private_bare_bus("ccy-status-") as address:
+        yield address
 
 
 def test_every_unit_down_is_shown_down_not_a_traceback(bare_bus: str) -> None:

@@ -173,3 +173,35 @@ def stage_install(root: Path, *, with_sim: bool = False) -> None:
     _install_files(root)
     _make_data_dirs(root)
     _link_config(root)
+
+
+PRESET_DIR = "usr/lib/systemd/system-preset"
+CCY_PRESET = f"{PRESET_DIR}/80-ccy.preset"
+OE_DEFAULT_PRESET = "disable *\n"
+"""OE-core's 99-default.preset: every unit no preset names is disabled."""
+
+
+def preset_root(root: Path, staged_root: Path, units: dict[str, str], *, with_ccy: bool) -> Path:
+    """A root for ``systemctl --root`` holding ``units`` (file name → text), OE-core's
+    default preset and, ``with_ccy``, ccy's preset as staged."""
+    (root / "usr/lib/systemd/system").mkdir(parents=True)
+    (root / PRESET_DIR).mkdir(parents=True)
+    (root / "etc/systemd/system").mkdir(parents=True)
+    for name, text in units.items():
+        (root / "usr/lib/systemd/system" / name).write_text(text)
+    (root / PRESET_DIR / "99-default.preset").write_text(OE_DEFAULT_PRESET)
+    if with_ccy:
+        shutil.copyfile(staged_root / CCY_PRESET, root / CCY_PRESET)
+    return root
+
+
+def preset_all(root: Path) -> None:
+    """What OE-core's rootfs-postcommands class runs on the image."""
+    done = subprocess.run(
+        ["systemctl", f"--root={root}", "--preset-mode=enable-only", "preset-all"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

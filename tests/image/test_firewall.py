@@ -217,23 +217,34 @@ def run_probe(namespace: str, mode: str, arg: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def connect_all(probes: dict[str, tuple[str, str, int]]) -> dict[str, str]:
-    """name → (namespace, host, port): connect all at once; name → connected/timeout/…"""
-    procs = {}
-    for name, (ns, host, port) in probes.items():
-        arg = json.dumps({"host": host, "port": port, "timeout": CONNECT_TIMEOUT_S})
-        procs[name] = subprocess.Popen(
-            exec_in(ns, [sys.executable, "-c", PROBE, "tcp", arg]),
+def run_probes(jobs: dict[str, tuple[str, str, dict[str, Any]]]) -> dict[str, str]:
+    """name → (namespace, probe mode, its argument): run all at once; name → the last
+    line's ``result`` (connected/timeout/…)."""
+    procs = {
+        name: subprocess.Popen(
+            exec_in(ns, [sys.executable, "-c", PROBE, mode, json.dumps(arg)]),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
+        for name, (ns, mode, arg) in jobs.items()
+    }
     results = {}
     for name, proc in procs.items():
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
         results[name] = json.loads(out.splitlines()[-1])["result"]
     return results
+
+
+def connect_all(probes: dict[str, tuple[str, str, int]]) -> dict[str, str]:
+    """name → (namespace, host, port): connect all at once; name → connected/timeout/…"""
+    return run_probes(
+        {
+            name: (ns, "tcp", {"host": host, "port": port, "timeout": CONNECT_TIMEOUT_S})
+            for name, (ns, host, port) in probes.items()
+        }
+    )
 
 
 class Listener(JsonProbe):
@@ -332,21 +343,13 @@ def ntp_servers(net: Net) -> Iterator[NtpServers]:
 def ask_ntp_all(net: Net, servers: NtpServers) -> dict[str, str]:
     """The charger asks every server at once (an NTPv4 client request from an ephemeral
     port, as systemd-timesyncd sends it); port name → answered/timeout."""
-    procs = {}
-    for name, (_, host) in servers.items():
-        arg = json.dumps({"host": host, "port": NTP_PORT, "timeout": NTP_TIMEOUT_S})
-        procs[name] = subprocess.Popen(
-            exec_in(net.charger_ns, [sys.executable, "-c", PROBE, "ntp-ask", arg]),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    results = {}
-    for name, proc in procs.items():
-        out, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err
-        results[name] = json.loads(out.splitlines()[-1])["result"]
-    return results
+    arg = {"port": NTP_PORT, "timeout": NTP_TIMEOUT_S}
+    return run_probes(
+        {
+            name: (net.charger_ns, "ntp-ask", {"host": host, **arg})
+            for name, (_, host) in servers.items()
+        }
+    )
 
 
 def mac(side: Side) -> bytes:

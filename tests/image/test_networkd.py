@@ -47,7 +47,7 @@ from typing import Any
 
 import pytest
 from json_probe import JsonProbe
-from staging import SYSTEM_FILES
+from staging import SYSTEM_FILES, preset_all, preset_root
 
 from ccy.testing import netns
 from ccy.testing.netns import exec_in, ip
@@ -424,24 +424,13 @@ def test_preset_enables_networkd_over_oe_cores_default(tmp_path: Path, staged_ro
     unit += "WantedBy=multi-user.target\n"
     wants = "etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
     for with_ccy in (False, True):
-        root = tmp_path / f"root-{with_ccy}"
-        presets = root / "usr/lib/systemd/system-preset"
-        presets.mkdir(parents=True)
-        (root / "usr/lib/systemd/system").mkdir(parents=True)
-        (root / "etc/systemd/system").mkdir(parents=True)
-        (root / "usr/lib/systemd/system/systemd-networkd.service").write_text(unit)
-        (presets / "99-default.preset").write_text("disable *\n")
-        if with_ccy:
-            preset = "usr/lib/systemd/system-preset/80-ccy.preset"
-            shutil.copyfile(staged_root / preset, root / preset)
-        done = subprocess.run(
-            ["systemctl", f"--root={root}", "--preset-mode=enable-only", "preset-all"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        root = preset_root(
+            tmp_path / f"root-{with_ccy}",
+            staged_root,
+            {"systemd-networkd.service": unit},
+            with_ccy=with_ccy,
         )
-        assert done.returncode == 0, done.stderr
+        preset_all(root)
         assert (root / wants).is_symlink() == with_ccy
 
 

@@ -17,17 +17,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from staging import LAYER, SYSTEM_FILES
+from staging import CCY_PRESET, LAYER, SYSTEM_FILES, preset_all, preset_root
 
 DISTRO = LAYER / "conf" / "distro" / "ccy-os.conf"
 DROP_IN = SYSTEM_FILES / "10-ccy-timesyncd.conf"
 PRESET = SYSTEM_FILES / "80-ccy.preset"
 INSTALLED_DROP_IN = "usr/lib/systemd/timesyncd.conf.d/10-ccy-timesyncd.conf"
-INSTALLED_PRESET = "usr/lib/systemd/system-preset/80-ccy.preset"
+INSTALLED_PRESET = CCY_PRESET
 TIMESYNCD_BINARY = Path("/usr/lib/systemd/systemd-timesyncd")
-
-OE_DEFAULT_PRESET = "disable *\n"
-"""OE-core's systemd/99-default.preset (meta/recipes-core/systemd, wrynose)."""
 
 # Stand-ins for the units systemd ships, with the [Install] section that presets act on.
 TIMESYNCD_UNIT = """[Unit]
@@ -44,6 +41,8 @@ ExecStart=/bin/true
 [Install]
 WantedBy=multi-user.target
 """
+
+UNITS = {"systemd-timesyncd.service": TIMESYNCD_UNIT, "ccy-nobody.service": OTHER_UNIT}
 
 needs_systemctl = pytest.mark.skipif(
     shutil.which("systemctl") is None, reason="systemctl is needed (Debian package systemd)"
@@ -65,41 +64,14 @@ def test_staging_installs_the_drop_in_and_the_preset(staged_root: Path) -> None:
     assert (staged_root / INSTALLED_PRESET).read_text() == PRESET.read_text()
 
 
-def preset_root(tmp_path: Path, staged_root: Path, *, with_ccy: bool) -> Path:
-    root = tmp_path / ("with-ccy" if with_ccy else "without-ccy")
-    units = root / "usr" / "lib" / "systemd" / "system"
-    presets = root / "usr" / "lib" / "systemd" / "system-preset"
-    units.mkdir(parents=True)
-    presets.mkdir(parents=True)
-    (root / "etc" / "systemd" / "system").mkdir(parents=True)
-    (units / "systemd-timesyncd.service").write_text(TIMESYNCD_UNIT)
-    (units / "ccy-nobody.service").write_text(OTHER_UNIT)
-    (presets / "99-default.preset").write_text(OE_DEFAULT_PRESET)
-    if with_ccy:
-        shutil.copyfile(staged_root / INSTALLED_PRESET, presets / PRESET.name)
-    return root
-
-
-def preset_all(root: Path) -> None:
-    """What OE-core's rootfs-postcommands class runs on the image."""
-    done = subprocess.run(
-        ["systemctl", f"--root={root}", "--preset-mode=enable-only", "preset-all"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-
-
 @needs_systemctl
 def test_preset_enables_timesyncd_over_oe_cores_default(tmp_path: Path, staged_root: Path) -> None:
     wants = "etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service"
     # The control: OE-core's "disable *" alone leaves it off.
-    without = preset_root(tmp_path, staged_root, with_ccy=False)
+    without = preset_root(tmp_path / "without-ccy", staged_root, UNITS, with_ccy=False)
     preset_all(without)
     assert not (without / wants).is_symlink()
-    with_ccy = preset_root(tmp_path, staged_root, with_ccy=True)
+    with_ccy = preset_root(tmp_path / "with-ccy", staged_root, UNITS, with_ccy=True)
     preset_all(with_ccy)
     assert (with_ccy / wants).is_symlink()
     assert not (with_ccy / "etc/systemd/system/multi-user.target.wants").exists()

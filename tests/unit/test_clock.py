@@ -12,7 +12,6 @@ assume a state. Nothing here changes the clock (that would change it for the who
 
 import ctypes
 import errno
-import getpass
 import json
 import os
 import shutil
@@ -27,7 +26,8 @@ import pytest
 from ccy.ctl.cmd_status import CLOCK_NOT_SYNCHRONIZED, CLOCK_SYNCHRONIZED
 from ccy.runtime import clock
 from ccy.runtime.clock import MAXERROR_UNSYNC_US, STA_UNSYNC, TIME_ERROR, TIME_OK, ClockState
-from ccy.testing.bus_daemon import ADDRESS_ENV, PrivateBus, user_policy
+from ccy.testing.bus_daemon import ADDRESS_ENV, PrivateBus
+from ccy.testing.bus_daemon import bare_bus as private_bare_bus
 from ccy.testing.folders import traversable_tmp
 
 TOP = Path(__file__).resolve().parents[2]
@@ -191,13 +191,8 @@ def test_the_call_reports_errno() -> None:
 @pytest.fixture(scope="module")
 def bare_bus() -> Iterator[str]:
     """A private system bus with ccy's policies and no unit on it."""
-    directory = traversable_tmp("ccy-clock-")
-    bus = PrivateBus(directory, [TOP / "dbus" / "policy"], user_policy(getpass.getuser()))
-    try:
-        yield bus.start()
-    finally:
-        bus.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+    with private_bare_bus("ccy-clock-") as address:
+        yield address
 
 
 def ccyctl_status(address: str, *args: str) -> str:

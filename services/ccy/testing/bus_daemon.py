@@ -8,11 +8,13 @@ policy folder (ours: ``dbus/policy``), so the policies are enforced exactly as o
 developer what the static users get on the device); tests that prove denials pass none.
 """
 
+import getpass
 import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from xml.sax.saxutils import escape
@@ -181,3 +183,19 @@ class PrivateBus:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@contextmanager
+def bare_bus(prefix: str) -> Iterator[str]:
+    """A private system bus with ccy's policies, the current user allowed, and no unit on it;
+    yields its address (for tests of clients, such as ``ccyctl``, facing units that are down)."""
+    from ccy.runtime.paths import share_dir
+    from ccy.testing.folders import traversable_tmp
+
+    directory = traversable_tmp(prefix)
+    bus = PrivateBus(directory, [share_dir() / "dbus" / "policy"], user_policy(getpass.getuser()))
+    try:
+        yield bus.start()
+    finally:
+        bus.stop()
+        shutil.rmtree(directory, ignore_errors=True)
